@@ -1,0 +1,80 @@
+// `sentencekit encode`: embeds every line of a text file (or the `text` field of JSON lines),
+// streaming in bounded memory, into .npy (float32 [n, dim]) or .jsonl ({"embedding": [...]}).
+
+import { extname } from 'node:path';
+import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { countLines, readTexts } from '../../io/text_input.js';
+import { createNpyWriter } from '../../io/npy.js';
+import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
+import { Progress } from '../../io/progress.js';
+import { intOpt, parse, required, UsageError } from '../args.js';
+
+export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE [--output FILE.npy|FILE.jsonl]
+                          [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
+                          [--truncate-dim N] [--max-seq-length N] [--threads N]
+
+Input: a text file (one text a line) or JSON lines (.jsonl) with a "text" field (--field to change).
+Output: .npy (float32 [n, dim], numpy.load reads it) or .jsonl; default: INPUT with .npy appended.`;
+
+export async function encode(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    input: { type: 'string' },
+    output: { type: 'string' },
+    'batch-size': { type: 'string' },
+    normalize: { type: 'boolean', default: false },
+    field: { type: 'string', default: 'text' },
+    prompt: { type: 'string' },
+    'prompt-name': { type: 'string' },
+    'truncate-dim': { type: 'string' },
+    'max-seq-length': { type: 'string' },
+    threads: { type: 'string' },
+    help: { type: 'boolean' },
+  }, usage);
+  const input = required(values, 'input', usage);
+  const output = typeof values.output === 'string' ? values.output : `${input}.npy`;
+  const ext = extname(output).toLowerCase();
+  if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--output must end in .npy or .jsonl, got "${output}"`, usage);
+  const batchSize = intOpt(values, 'batch-size', 32, usage);
+  const model = await SentenceTransformer.load(required(values, 'model', usage), {
+    threads: intOpt(values, 'threads', undefined, usage),
+    maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage),
+  });
+  const truncateDim = intOpt(values, 'truncate-dim', undefined, usage);
+  const dim = truncateDim ? Math.min(truncateDim, model.dimension) : model.dimension;
+  const total = process.stderr.isTTY ? await countLines(input) : undefined;
+  const progress = new Progress({ total, label: 'encode', unit: 'texts' });
+  const writer = ext === '.npy' ? await createNpyWriter(output, dim) : await createJsonlEmbeddingWriter(output, dim);
+  let rows = 0;
+  let truncated = 0;
+  let tokens = 0;
+  const t0 = performance.now();
+  try {
+    for await (const chunk of readTexts(input, { field: String(values.field) })) {
+      const m = await model.encodeMatrix(chunk.texts, {
+        batchSize,
+        normalize: Boolean(values.normalize),
+        prompt: typeof values.prompt === 'string' ? values.prompt : undefined,
+        promptName: typeof values['prompt-name'] === 'string' ? values['prompt-name'] : undefined,
+        truncateDim,
+      });
+      await writer.writeRows(m.data);
+      rows += m.rows;
+      truncated += m.truncated;
+      tokens += m.tokens;
+      progress.tick(m.rows);
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  } finally {
+    await model.close();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  progress.done();
+  process.stderr.write(
+    `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}] in ${secs.toFixed(2)} s` +
+      (truncated ? `; ${truncated} text(s) longer than max_seq_length ${model.maxSeqLength} were truncated` : '; none truncated') + '\n',
+  );
+}

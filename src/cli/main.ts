@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The `sentencekit` command: dispatches to one file per sub-command and turns errors into a
+// one-line message (with usage for command-line mistakes) and a non-zero exit code.
+
+import { UsageError } from './args.js';
+import { createModel, usage as createUsage } from './commands/create_model.js';
+import { encode, usage as encodeUsage } from './commands/encode.js';
+import { info, usage as infoUsage } from './commands/info.js';
+import { quickstart, usage as quickUsage } from './commands/quickstart.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; summary: string }> = {
+  quickstart: { run: quickstart, usage: quickUsage, summary: 'build a MiniLM-shaped model and encode the sample sentences (built-in defaults)' },
+  'create-model': { run: createModel, usage: createUsage, summary: 'write a randomly initialised BERT-family model' },
+  encode: { run: encode, usage: encodeUsage, summary: 'embed a text or JSON-lines file into .npy or .jsonl' },
+  info: { run: info, usage: infoUsage, summary: 'describe a model' },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return ['Usage: sentencekit <command> [options]   (sentencekit <command> --help for its options)', '', 'Commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(help() + '\n');
+    return cmd ? 0 : 1;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`sentencekit: unknown command "${cmd}"\n\n${help()}\n`);
+    return 2;
+  }
+  try {
+    await c.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`sentencekit ${cmd}: ${e.message}\n\n${e.usage ?? c.usage}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`sentencekit ${cmd}: ${err.message}\n`);
+    if (process.env.SENTENCEKIT_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

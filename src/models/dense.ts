@@ -1,0 +1,95 @@
+// sentence-transformers' Dense module: y = act(x Wᵀ + b), W [out, in], with the activation
+// named by its torch class (Tanh by default, Identity, ReLU, Sigmoid, GELU, SiLU). Weights in
+// 2_Dense/model.safetensors as linear.weight / linear.bias.
+
+import { join } from 'node:path';
+import { access, mkdir } from 'node:fs/promises';
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/ir.js';
+import type { Features } from './features.js';
+import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
+import { InitializerSource, type Param } from './params.js';
+import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Rng } from './init.js';
+
+const ACTIVATIONS: Record<string, (g: GraphBuilder, x: Value) => Value> = {
+  'torch.nn.modules.activation.Tanh': (g, x) => g.tanh(x),
+  'torch.nn.modules.linear.Identity': (_g, x) => x,
+  'torch.nn.modules.activation.ReLU': (g, x) => g.relu(x),
+  'torch.nn.modules.activation.Sigmoid': (g, x) => g.sigmoid(x),
+  'torch.nn.modules.activation.GELU': (g, x) => g.gelu(x),
+  'torch.nn.modules.activation.SiLU': (g, x) => g.mul(x, g.sigmoid(x)),
+};
+
+export class Dense {
+  readonly type = 'sentence_transformers.models.Dense';
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    readonly weight: Param,
+    readonly bias: Param | null,
+    readonly activationFunction = 'torch.nn.modules.activation.Tanh',
+  ) {
+    if (!ACTIVATIONS[activationFunction]) {
+      throw new ModelFormatError(`Dense: activation_function "${activationFunction}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    }
+  }
+
+  get outputDim(): number {
+    return this.outFeatures;
+  }
+
+  static random(inFeatures: number, outFeatures: number, seed: number, bias = true, activation = 'torch.nn.modules.activation.Tanh'): Dense {
+    // torch.nn.Linear's default: U(−1/√in, 1/√in) for weight and bias
+    const rng = new Rng(seed);
+    const bound = 1 / Math.sqrt(inFeatures);
+    const w = new Float32Array(inFeatures * outFeatures).map(() => (rng.uniform() * 2 - 1) * bound);
+    const b = bias ? new Float32Array(outFeatures).map(() => (rng.uniform() * 2 - 1) * bound) : null;
+    return new Dense(inFeatures, outFeatures, { shape: [outFeatures, inFeatures], data: w }, b ? { shape: [outFeatures], data: b } : null, activation);
+  }
+
+  static async load(dir: string): Promise<Dense> {
+    const path = join(dir, 'config.json');
+    const f = new Fields(await readJsonObject(path), path);
+    const inF = f.int('in_features', undefined, 1);
+    const outF = f.int('out_features', undefined, 1);
+    const hasBias = f.bool('bias', true);
+    const act = f.str('activation_function', 'torch.nn.modules.activation.Tanh');
+    const st = join(dir, 'model.safetensors');
+    if (!(await access(st).then(() => true, () => false))) {
+      throw new ModelFormatError(`${st}: file not found${(await access(join(dir, 'pytorch_model.bin')).then(() => true, () => false)) ? ' (only pytorch_model.bin is present; re-save the model with safetensors in Python)' : ''}`);
+    }
+    const file = await readSafetensors(st);
+    const get = (name: string, shape: number[]): Param => {
+      const t = file.tensors.get(name);
+      if (!t) throw new ModelFormatError(`${st}: tensor "${name}" is missing`);
+      if (t.shape.join(',') !== shape.join(',')) throw new ModelFormatError(`${st}: tensor "${name}" has shape [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
+      return { shape, data: toFloat32(t, `${st}: ${name}`) };
+    };
+    return new Dense(inF, outF, get('linear.weight', [outF, inF]), hasBias ? get('linear.bias', [outF]) : null, act);
+  }
+
+  configJson(): JsonObject {
+    return { in_features: this.inFeatures, out_features: this.outFeatures, bias: this.bias !== null, activation_function: this.activationFunction };
+  }
+
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tensors = new Map([['linear.weight', f32Tensor(this.weight.data, this.weight.shape)]]);
+    if (this.bias) tensors.set('linear.bias', f32Tensor(this.bias.data, this.bias.shape));
+    await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 2) + '\n');
+  }
+
+  build(g: GraphBuilder, f: Features, prefix: string): Features {
+    const x = f.sentenceEmbedding;
+    if (!x) throw new Error('Dense needs a sentence embedding (put it after Pooling)');
+    const src = new InitializerSource(g, (n) => (n === 'linear.weight' ? this.weight : (this.bias as Param)), `${prefix}.`);
+    return g.scope(prefix, () => {
+      const l = src.linear(['linear.weight'], [this.bias ? 'linear.bias' : null]);
+      return { ...f, sentenceEmbedding: ACTIVATIONS[this.activationFunction](g, g.linear(x, l.weight, l.bias)) };
+    });
+  }
+}

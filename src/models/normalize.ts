@@ -1,0 +1,34 @@
+// sentence-transformers' Normalize module: x / max(‖x‖₂, 1e-12) (torch.nn.functional.normalize).
+
+import { mkdir } from 'node:fs/promises';
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/ir.js';
+import type { Features } from './features.js';
+
+export class Normalize {
+  readonly type = 'sentence_transformers.models.Normalize';
+
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+  }
+
+  build(g: GraphBuilder, f: Features): Features {
+    const x = f.sentenceEmbedding;
+    if (!x) throw new Error('Normalize needs a sentence embedding');
+    return { ...f, sentenceEmbedding: g.scope('normalize', () => l2normalize(g, x)) };
+  }
+}
+
+export function l2normalize(g: GraphBuilder, x: Value): Value {
+  return g.div(x, g.max(g.reduceL2(x, [-1], true), g.scalar(1e-12)));
+}
+
+/** The same in place on rows of a flat matrix (used when `normalize` is asked at encode time). */
+export function normalizeRows(data: Float32Array, dim: number): void {
+  for (let r = 0; r < data.length; r += dim) {
+    let s = 0;
+    for (let i = r; i < r + dim; i++) s += data[i] * data[i];
+    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+    for (let i = r; i < r + dim; i++) data[i] *= inv;
+  }
+}

@@ -1,0 +1,433 @@
+// SentenceTransformer: a tokenizer plus a pipeline of modules (Transformer → Pooling →
+// [Dense] → [Normalize]) read from and written to the sentence-transformers directory layout,
+// compiled into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
+// onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
+// padding, runs the graph batch by batch and returns embeddings in the caller's order.
+
+import { access, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
+import { prune } from '../graph/prune.js';
+import { toModelProto } from '../graph/serialise.js';
+import type { TensorData } from '../graph/ir.js';
+import { Session, type Feeds, type Fetches, type SessionOptions } from '../runtime/session.js';
+import { WorkerSession } from '../runtime/worker.js';
+import { Tokenizer, type EncodedText } from '../tokenizers/tokenizer.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Dense } from './dense.js';
+import type { Features } from './features.js';
+import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
+import { Normalize, normalizeRows } from './normalize.js';
+import { InitializerSource } from './params.js';
+import { Pooling, type PoolingMode } from './pooling.js';
+import { BertTransformer } from './transformer.js';
+import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
+
+export type Module = BertTransformer | Pooling | Dense | Normalize;
+
+export interface ModuleEntry {
+  name: string;
+  path: string;
+  module: Module;
+}
+
+export type SimilarityFn = 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+
+export interface LoadOptions extends HubOptions {
+  /** onnxruntime intra-op threads (default: all cores). */
+  threads?: number;
+  /** Run the graph in a worker thread so the event loop stays free (servers). */
+  worker?: boolean;
+  /** Override max_seq_length from sentence_bert_config.json. */
+  maxSeqLength?: number;
+}
+
+export interface EncodeOptions {
+  batchSize?: number;
+  /** L2-normalise the embeddings (in addition to any Normalize module). */
+  normalize?: boolean;
+  /** Text prepended to every input (e.g. "query: "). */
+  prompt?: string;
+  /** Name of a prompt in config_sentence_transformers.json. */
+  promptName?: string;
+  /** Keep only the first N dimensions (Matryoshka), re-normalised when `normalize` is set. */
+  truncateDim?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EmbeddingMatrix {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+  /** How many texts were longer than max_seq_length and were truncated. */
+  truncated: number;
+  /** Tokens fed to the model (without padding). */
+  tokens: number;
+}
+
+export interface CreateOptions {
+  tokenizerDir: string;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  pooling?: PoolingMode | PoolingMode[];
+  normalize?: boolean;
+  dense?: number;
+  seed?: number;
+  maxSeqLength?: number;
+  maxPositionEmbeddings?: number;
+  activation?: string;
+}
+
+interface Runner {
+  run(feeds: Feeds, outputs?: string[]): Promise<Fetches>;
+}
+
+export class SentenceTransformer {
+  private runner: Promise<Runner> | null = null;
+  private graphBytesCache: Uint8Array | null = null;
+
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly modules: ModuleEntry[],
+    readonly prompts: Record<string, string> = {},
+    readonly defaultPromptName: string | null = null,
+    readonly similarityFnName: SimilarityFn = 'cosine',
+    readonly loadOptions: LoadOptions = {},
+    readonly stConfigExtra: JsonObject = {},
+  ) {
+    if (!(modules[0]?.module instanceof BertTransformer)) throw new ModelFormatError('the first module must be a Transformer');
+  }
+
+  get transformer(): BertTransformer {
+    return this.modules[0].module as BertTransformer;
+  }
+
+  get maxSeqLength(): number {
+    return this.transformer.maxSeqLength;
+  }
+
+  /** Dimension of the sentence embedding. */
+  get dimension(): number {
+    let d = this.transformer.hiddenSize;
+    for (const m of this.modules) {
+      if (m.module instanceof Pooling) d = m.module.outputDim;
+      else if (m.module instanceof Dense) d = m.module.outputDim;
+    }
+    return d;
+  }
+
+  get pooling(): Pooling | null {
+    return (this.modules.find((m) => m.module instanceof Pooling)?.module as Pooling | undefined) ?? null;
+  }
+
+  parameterCount(): number {
+    let n = this.transformer.parameterCount();
+    for (const m of this.modules) if (m.module instanceof Dense) n += m.module.weight.data.length + (m.module.bias?.data.length ?? 0);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** Loads a sentence-transformers model from a directory or a Hugging Face Hub id. */
+  static async load(dirOrHubId: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+    const dir = await resolveModelDir(dirOrHubId, opts);
+    const modulesJson = await readModulesJson(dir);
+    const stCfgPath = join(dir, 'config_sentence_transformers.json');
+    const stCfg = (await readJsonObject(stCfgPath, true)) ?? {};
+    const sf = new Fields(stCfg, stCfgPath);
+    const prompts = sf.strMap('prompts');
+    const defaultPromptName = sf.optStr('default_prompt_name');
+    if (defaultPromptName && !(defaultPromptName in prompts)) {
+      throw new ModelFormatError(`${stCfgPath}: default_prompt_name "${defaultPromptName}" is not among the prompts (${Object.keys(prompts).join(', ') || 'none'})`);
+    }
+    const simName = sf.str('similarity_fn_name', 'cosine');
+    if (!['cosine', 'dot', 'euclidean', 'manhattan'].includes(simName)) {
+      throw new ModelFormatError(`${stCfgPath}: similarity_fn_name "${simName}" is not one of cosine, dot, euclidean, manhattan`);
+    }
+    const modules: ModuleEntry[] = [];
+    let tokenizer: Tokenizer | null = null;
+    for (const e of modulesJson) {
+      const mdir = join(dir, e.path);
+      switch (e.type) {
+        case 'sentence_transformers.models.Transformer':
+        case 'sentence_transformers.models.transformer.Transformer': {
+          const sbPath = join(mdir, 'sentence_bert_config.json');
+          const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
+          const maxSeq = opts.maxSeqLength ?? sb.int('max_seq_length', 512, 1);
+          const t = await BertTransformer.load(mdir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
+          tokenizer = await Tokenizer.fromDir(mdir, { maxLength: t.maxSeqLength });
+          modules.push({ name: e.name, path: e.path, module: t });
+          break;
+        }
+        case 'sentence_transformers.models.Pooling':
+        case 'sentence_transformers.models.pooling.Pooling':
+          modules.push({ name: e.name, path: e.path, module: await Pooling.load(mdir) });
+          break;
+        case 'sentence_transformers.models.Dense':
+        case 'sentence_transformers.models.dense.Dense':
+          modules.push({ name: e.name, path: e.path, module: await Dense.load(mdir) });
+          break;
+        case 'sentence_transformers.models.Normalize':
+        case 'sentence_transformers.models.normalize.Normalize':
+          modules.push({ name: e.name, path: e.path, module: new Normalize() });
+          break;
+        default:
+          throw new ModelFormatError(`${join(dir, 'modules.json')}: module type "${e.type}" is not supported (supported: Transformer (BERT), Pooling, Dense, Normalize)`);
+      }
+    }
+    if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer module`);
+    const extra: JsonObject = {};
+    for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__'].includes(k)) extra[k] = v;
+    return new SentenceTransformer(tokenizer, modules, prompts, defaultPromptName, simName as SimilarityFn, opts, extra);
+  }
+
+  /** A randomly initialised BERT-family model with the tokenizer found in `tokenizerDir`. */
+  static async create(o: CreateOptions): Promise<SentenceTransformer> {
+    const base = (await readJsonObject(join(o.tokenizerDir, 'config.json'), true)) ?? {};
+    const tokProbe = await Tokenizer.fromDir(o.tokenizerDir);
+    const maxPos = o.maxPositionEmbeddings ?? 512;
+    const cfg: JsonObject = {
+      architectures: ['BertModel'],
+      attention_probs_dropout_prob: 0.1,
+      classifier_dropout: null,
+      hidden_act: o.activation ?? 'gelu',
+      hidden_dropout_prob: 0.1,
+      hidden_size: o.hidden,
+      initializer_range: 0.02,
+      intermediate_size: o.intermediate,
+      layer_norm_eps: 1e-12,
+      max_position_embeddings: maxPos,
+      model_type: 'bert',
+      num_attention_heads: o.heads,
+      num_hidden_layers: o.layers,
+      pad_token_id: typeof base.pad_token_id === 'number' ? base.pad_token_id : tokProbe.padTokenId,
+      position_embedding_type: 'absolute',
+      torch_dtype: 'float32',
+      type_vocab_size: 2,
+      vocab_size: tokProbe.vocabSize,
+    };
+    const maxSeq = Math.min(o.maxSeqLength ?? 256, maxPos);
+    const seed = o.seed ?? 42;
+    const t = BertTransformer.random(cfg, seed, maxSeq);
+    const tokenizer = await Tokenizer.fromDir(o.tokenizerDir, { maxLength: maxSeq });
+    const modes = o.pooling === undefined ? ['mean' as PoolingMode] : Array.isArray(o.pooling) ? o.pooling : [o.pooling];
+    const pooling = new Pooling(o.hidden, modes, true);
+    const modules: ModuleEntry[] = [
+      { name: '0', path: '', module: t },
+      { name: '1', path: '1_Pooling', module: pooling },
+    ];
+    if (o.dense) modules.push({ name: String(modules.length), path: `${modules.length}_Dense`, module: Dense.random(pooling.outputDim, o.dense, seed + 1) });
+    if (o.normalize ?? true) modules.push({ name: String(modules.length), path: `${modules.length}_Normalize`, module: new Normalize() });
+    return new SentenceTransformer(tokenizer, modules);
+  }
+
+  // ---------------------------------------------------------------- saving
+
+  /** Writes the sentence-transformers layout; Python's SentenceTransformer(dir) loads it unchanged. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const modulesJson = this.modules.map((m, idx) => ({ idx, name: m.name, path: m.path, type: m.module.type }));
+    for (const m of this.modules) {
+      const mdir = join(dir, m.path);
+      await mkdir(mdir, { recursive: true });
+      if (m.module instanceof BertTransformer) {
+        await m.module.save(mdir);
+        await this.tokenizer.saveTo(mdir);
+        await writeFileAtomic(join(mdir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: m.module.maxSeqLength, do_lower_case: m.module.doLowerCase }, null, 2) + '\n');
+      } else {
+        await m.module.save(mdir);
+      }
+    }
+    const stCfg: JsonObject = {
+      __version__: { sentencekit: '0.1.0' },
+      ...this.stConfigExtra,
+      prompts: this.prompts,
+      default_prompt_name: this.defaultPromptName,
+      similarity_fn_name: this.similarityFnName,
+    };
+    await writeFileAtomic(join(dir, 'config_sentence_transformers.json'), JSON.stringify(stCfg, null, 2) + '\n');
+    await writeFileAtomic(join(dir, 'modules.json'), JSON.stringify(modulesJson, null, 2) + '\n');
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  /** Builds the inference graph: ids → token_embeddings and sentence_embedding. */
+  buildGraph(opset = DEFAULT_OPSET): GraphBuilder {
+    const g = new GraphBuilder('sentence_transformer', { opset });
+    const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
+    const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'sequence_length']);
+    const tokenTypeIds = g.input('token_type_ids', 'int64', ['batch_size', 'sequence_length']);
+    const pooling = this.pooling;
+    const promptLength = pooling && !pooling.includePrompt ? g.input('prompt_length', 'int64', []) : null;
+    let f: Features = { inputIds, attentionMask, tokenTypeIds, promptLength };
+    for (const m of this.modules) {
+      const mod = m.module;
+      if (mod instanceof BertTransformer) {
+        f = mod.build(g, new InitializerSource(g, (n) => mod.param(n)), f, { fuseQkv: true });
+      } else if (mod instanceof Pooling) f = mod.build(g, f);
+      else if (mod instanceof Dense) f = mod.build(g, f, `${m.path}`);
+      else f = mod.build(g, f);
+    }
+    if (!f.tokenEmbeddings || !f.sentenceEmbedding) throw new ModelFormatError('the module pipeline does not produce a sentence embedding (is there a Pooling module?)');
+    g.output(f.tokenEmbeddings, 'token_embeddings');
+    g.output(f.sentenceEmbedding, 'sentence_embedding');
+    prune(g.graph);
+    return g;
+  }
+
+  /** ModelProto bytes of the inference graph (cached). */
+  graphBytes(): Uint8Array {
+    if (!this.graphBytesCache) this.graphBytesCache = toModelProto(this.buildGraph().graph, { opset: DEFAULT_OPSET });
+    return this.graphBytesCache;
+  }
+
+  /** Forgets the compiled graph (call after changing weights in place). */
+  invalidate(): void {
+    this.graphBytesCache = null;
+    this.runner = null;
+  }
+
+  private getRunner(): Promise<Runner> {
+    if (!this.runner) {
+      const so: SessionOptions = { threads: this.loadOptions.threads, cache: false };
+      this.runner = this.loadOptions.worker ? WorkerSession.create(this.graphBytes(), so) : Session.create(this.graphBytes(), so);
+    }
+    return this.runner;
+  }
+
+  /** Frees the session (and its worker thread). */
+  async close(): Promise<void> {
+    const r = this.runner;
+    this.runner = null;
+    if (!r) return;
+    const s = await r;
+    if (s instanceof WorkerSession) await s.close();
+    else if (s instanceof Session) await s.release();
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  resolvePrompt(opts: EncodeOptions): string {
+    if (opts.prompt !== undefined) return opts.prompt;
+    const name = opts.promptName ?? this.defaultPromptName;
+    if (name === null || name === undefined) return '';
+    const p = this.prompts[name];
+    if (p === undefined) throw new Error(`prompt name "${name}" not found (this model has: ${Object.keys(this.prompts).join(', ') || 'no prompts'})`);
+    return p;
+  }
+
+  /** Embeddings as one row-major matrix [texts.length, dim]. */
+  async encodeMatrix(texts: readonly string[], opts: EncodeOptions = {}): Promise<EmbeddingMatrix> {
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+    const prompt = this.resolvePrompt(opts);
+    const fullDim = this.dimension;
+    const dim = opts.truncateDim ? Math.min(opts.truncateDim, fullDim) : fullDim;
+    const n = texts.length;
+    const out = new Float32Array(n * dim);
+    const encoded: EncodedText[] = this.tokenizer.encodeBatch(prompt ? texts.map((t) => prompt + t) : [...texts]);
+    let promptLength: TensorData | null = null;
+    const pooling = this.pooling;
+    if (pooling && !pooling.includePrompt) {
+      // as sentence-transformers: the prompt's tokens with the leading special token, without the trailing one
+      const pl = prompt ? this.tokenizer.encode(prompt).ids.length - 1 : 0;
+      promptLength = { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(pl)) };
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => encoded[b].ids.length - encoded[a].ids.length || a - b);
+    const runner = await this.getRunner();
+    let truncated = 0;
+    let tokens = 0;
+    for (const e of encoded) {
+      if (e.truncated) truncated++;
+      tokens += e.ids.length;
+    }
+    for (let start = 0; start < n; start += batchSize) {
+      const idx = order.slice(start, start + batchSize);
+      const batch = this.tokenizer.pad(idx.map((i) => encoded[i]));
+      const dims = [batch.batchSize, batch.seqLen];
+      const feeds: Feeds = {
+        input_ids: { dtype: 'int64', dims, data: batch.inputIds },
+        attention_mask: { dtype: 'int64', dims, data: batch.attentionMask },
+        token_type_ids: { dtype: 'int64', dims, data: batch.tokenTypeIds },
+      };
+      if (promptLength) feeds.prompt_length = promptLength;
+      const res = await runner.run(feeds, ['sentence_embedding']);
+      const emb = res.sentence_embedding.data as Float32Array;
+      for (let r = 0; r < idx.length; r++) out.set(emb.subarray(r * fullDim, r * fullDim + dim), idx[r] * dim);
+      opts.onProgress?.(Math.min(start + batchSize, n), n);
+    }
+    if (opts.normalize) normalizeRows(out, dim);
+    return { data: out, rows: n, dim, truncated, tokens };
+  }
+
+  /** Embeddings as one Float32Array per text, in the caller's order. */
+  async encode(texts: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    const m = await this.encodeMatrix(texts, opts);
+    return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
+  }
+
+  /** A short description (what `sentencekit info` prints). */
+  info(): JsonObject {
+    const c = this.transformer.config;
+    return {
+      architecture: 'BertModel',
+      model_type: c.modelType,
+      modules: this.modules.map((m) => m.module.type.replace('sentence_transformers.models.', '')),
+      parameters: this.parameterCount(),
+      hidden_size: c.hiddenSize,
+      num_hidden_layers: c.numHiddenLayers,
+      num_attention_heads: c.numAttentionHeads,
+      intermediate_size: c.intermediateSize,
+      vocab_size: c.vocabSize,
+      dimension: this.dimension,
+      max_seq_length: this.maxSeqLength,
+      pooling: this.pooling ? this.pooling.modes : null,
+      include_prompt: this.pooling ? this.pooling.includePrompt : null,
+      normalize: this.modules.some((m) => m.module instanceof Normalize),
+      similarity_fn_name: this.similarityFnName,
+      prompts: this.prompts,
+    };
+  }
+}
+
+interface ModulesJsonEntry {
+  idx: number;
+  name: string;
+  path: string;
+  type: string;
+}
+
+async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
+  const path = join(dir, 'modules.json');
+  const exists = await access(path).then(() => true, () => false);
+  if (!exists) {
+    // a plain Hugging Face model: Transformer + mean pooling, as sentence-transformers does
+    const hasConfig = await access(join(dir, 'config.json')).then(() => true, () => false);
+    if (!hasConfig) {
+      const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+      throw new ModelFormatError(isDir ? `${dir}: neither modules.json nor config.json found; not a model directory` : `${dir}: no such directory${isHubId(dir) ? ' (and not found on the hub)' : ''}`);
+    }
+    return [
+      { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: '__mean_pooling__' },
+    ];
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await (await import('node:fs/promises')).readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ModelFormatError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new ModelFormatError(`${path}: expected a JSON array of modules`);
+  return parsed.map((e, i) => {
+    if (!e || typeof e !== 'object') throw new ModelFormatError(`${path}: entry ${i} is not an object`);
+    const o = e as Record<string, unknown>;
+    if (typeof o.type !== 'string') throw new ModelFormatError(`${path}: entry ${i} has no "type"`);
+    if (o.path !== undefined && typeof o.path !== 'string') throw new ModelFormatError(`${path}: entry ${i} "path" must be a string`);
+    const p = (o.path as string | undefined) ?? '';
+    if (p.includes('..') || p.startsWith('/')) throw new ModelFormatError(`${path}: entry ${i} path "${p}" leaves the model directory`);
+    return { idx: typeof o.idx === 'number' ? o.idx : i, name: typeof o.name === 'string' ? o.name : String(i), path: p, type: o.type };
+  });
+}

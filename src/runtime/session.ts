@@ -1,0 +1,95 @@
+// ORT sessions built from graphs: one place that turns a Graph (or ModelProto bytes) into an
+// onnxruntime-node InferenceSession with our defaults (all graph optimisations, one intra-op
+// thread per core), and a cache so the same graph with the same options is compiled once.
+
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import ort from 'onnxruntime-node';
+import type { Graph, TensorData } from '../graph/ir.js';
+import { toModelProto } from '../graph/serialise.js';
+import { DEFAULT_OPSET } from '../graph/builder.js';
+import { fromOrt, toOrt } from './tensors.js';
+
+export interface SessionOptions {
+  /** Intra-op threads (default: the machine's available parallelism). */
+  threads?: number;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write the optimised model here (debugging: what ORT fused). */
+  optimizedModelPath?: string;
+  profile?: boolean;
+  /** Cache key; the default is a hash of the model bytes and options. */
+  cacheKey?: string;
+  /** Set false to build a private session outside the cache. */
+  cache?: boolean;
+}
+
+export type Feeds = Record<string, TensorData>;
+export type Fetches = Record<string, TensorData>;
+
+export function defaultThreads(): number {
+  const env = Number(process.env.SENTENCEKIT_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: opts.optimization ?? 'all',
+    logSeverityLevel: 3,
+  };
+  if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
+  if (opts.profile) o.enableProfiling = true;
+  return o;
+}
+
+export class Session {
+  private constructor(readonly ort: ort.InferenceSession, readonly key: string) {}
+
+  get inputNames(): readonly string[] { return this.ort.inputNames; }
+  get outputNames(): readonly string[] { return this.ort.outputNames; }
+
+  static async create(model: Graph | Uint8Array, opts: SessionOptions & { opset?: number } = {}): Promise<Session> {
+    const bytes = model instanceof Uint8Array ? model : toModelProto(model, { opset: opts.opset ?? DEFAULT_OPSET });
+    const key = opts.cacheKey ?? createHash('sha256').update(bytes).update(JSON.stringify(ortOptions(opts))).digest('hex');
+    if (opts.cache === false) return new Session(await ort.InferenceSession.create(bytes, ortOptions(opts)), key);
+    let p = cache.get(key);
+    if (!p) {
+      p = ort.InferenceSession.create(bytes, ortOptions(opts)).then((s) => new Session(s, key));
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  }
+
+  /** Runs the session; `outputs` limits what is computed and copied out. */
+  async run(feeds: Feeds, outputs?: string[]): Promise<Fetches> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrt(v);
+    const res = outputs ? await this.ort.run(f, outputs) : await this.ort.run(f);
+    const out: Fetches = {};
+    for (const [k, v] of Object.entries(res)) out[k] = fromOrt(v);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    cache.delete(this.key);
+    await this.ort.release();
+  }
+}
+
+const cache = new Map<string, Promise<Session>>();
+
+/** Drops every cached session (tests, long-running servers swapping models). */
+export async function clearSessionCache(): Promise<void> {
+  const all = [...cache.values()];
+  cache.clear();
+  for (const p of all) {
+    try {
+      await (await p).ort.release();
+    } catch {
+      /* already released */
+    }
+  }
+}

@@ -129,7 +129,7 @@ registerOp({
           const e2 = clamp(e < 0 ? e + d : e, 0, d);
           out[ax] = Math.max(0, Math.ceil((e2 - s2) / st));
         } else {
-          const s2 = clamp(s < 0 ? s + d : s, -1, d - 1);
+          const s2 = clamp(s < 0 ? s + d : s, Math.min(0, d - 1), d - 1);
           const e2 = clamp(e < 0 ? e + d : e, -1, d - 1);
           out[ax] = Math.max(0, Math.ceil((s2 - e2) / -st));
         }

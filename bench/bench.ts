@@ -1,0 +1,35 @@
+// `npm run bench`: prints one JSON object — the machine's measured fp32 MatMul peak through
+// onnxruntime and the encode benchmark against the PyTorch reference. Options:
+//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch
+
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { encodeBench } from './encode_bench.js';
+import { measurePeak, TOKENIZER } from './common.js';
+
+const { values } = parseArgs({
+  options: {
+    'batch-size': { type: 'string', default: '32' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    repeat: { type: 'string', default: '3' },
+    'no-torch': { type: 'boolean', default: false },
+  },
+});
+
+if (!existsSync(TOKENIZER)) {
+  process.stderr.write(`bench: the MiniLM tokenizer is needed at ${TOKENIZER} (the shared folder beside the checkout)\n`);
+  process.exit(1);
+}
+const threads = Number(values.threads);
+const hasTorch = !values['no-torch'] && existsSync('/usr/bin/python3');
+const peak = await measurePeak(threads);
+const encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
+const out = {
+  date: new Date().toISOString().slice(0, 10),
+  node: process.version,
+  cpu_threads: threads,
+  peak_matmul: { gflops: +peak.gflops.toFixed(1), shape: peak.shape, note: 'onnxruntime fp32 MatMul, no output copy' },
+  encode,
+};
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -205,6 +205,58 @@ test('1_Pooling/config.json with no pooling mode enabled', { skip }, async () =>
   await expectLoadError(dir, join(dir, '1_Pooling', 'config.json'), 'no pooling mode is enabled');
 });
 
+test('1_Pooling/config.json whose word_embedding_dimension is not the hidden size', { skip }, async () => {
+  const dir = await variant((d) => editJson(join(d, '1_Pooling', 'config.json'), (c) => {
+    c.word_embedding_dimension = 32;
+  }));
+  await expectLoadError(dir, join(dir, '1_Pooling', 'config.json'), 'word_embedding_dimension 32', 'hidden_size 16');
+});
+
+test('modules.json that puts Normalize before Pooling', { skip }, async () => {
+  const dir = await variant((d) => editJson(join(d, 'modules.json'), (mods) => {
+    [mods[1], mods[2]] = [mods[2], mods[1]];
+  }));
+  await expectLoadError(dir, join(dir, 'modules.json'), 'Normalize', 'before any Pooling module');
+});
+
+test('a Dense module that does not fit the pooling output, or has an unknown activation', { skip }, async () => {
+  const withDense = join(root, 'with-dense');
+  const m = await SentenceTransformer.create({ ...TINY, dense: 8 });
+  await m.save(withDense);
+  await m.close();
+  const denseCfg = (d: string): string => join(d, '2_Dense', 'config.json');
+  const copy = async (edit: (d: string) => Promise<void>): Promise<string> => {
+    const d = join(root, `variant-${variantCount++}`);
+    await cp(withDense, d, { recursive: true });
+    await edit(d);
+    return d;
+  };
+  assert.equal((await embed(withDense)).length, TEXTS.length * 8);
+  // two pooling modes: 32 values reach a Dense layer made for 16
+  const wide = await copy((d) => editJson(join(d, '1_Pooling', 'config.json'), (c) => {
+    c.pooling_mode_cls_token = true;
+  }));
+  await expectLoadError(wide, denseCfg(wide), 'in_features 16', '32-dimensional');
+  const act = await copy((d) => editJson(denseCfg(d), (c) => {
+    c.activation_function = 'torch.nn.modules.activation.Softsign';
+  }));
+  await expectLoadError(act, denseCfg(act), '"torch.nn.modules.activation.Softsign"', 'not supported');
+  const shape = await copy((d) => editJson(denseCfg(d), (c) => {
+    c.out_features = 9;
+  }));
+  await expectLoadError(shape, join(shape, '2_Dense', 'model.safetensors'), '"linear.weight"', '[8, 16]', '[9, 16]');
+});
+
+test('a plain Hugging Face model directory (no modules.json) loads with mean pooling', { skip }, async () => {
+  const dir = await variant((d) => rm(join(d, 'modules.json')));
+  const m = await SentenceTransformer.load(dir, { threads: 1 });
+  assert.deepEqual(m.info().modules, ['Transformer', 'Pooling']);
+  const emb = (await m.encodeMatrix(TEXTS, { normalize: true })).data;
+  await m.close();
+  const diff = maxAbsDiff(emb, baseEmb);
+  assert.ok(diff < 1e-6, `mean pooling + normalize differs from the saved model by ${diff}`);
+});
+
 // ------------------------------------------------------------------ model.safetensors
 
 test('model.safetensors truncated by 1000 bytes', { skip }, async () => {

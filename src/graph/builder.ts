@@ -34,10 +34,11 @@ export class GraphBuilder {
   private readonly scalarCache = new Map<string, Value>();
   private readonly scopes: string[] = [];
   private readonly used = new Set<string>();
+  private readonly usedNodeNames = new Set<string>();
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
-    this.graph = new Graph(name);
     this.opset = opts.opset ?? DEFAULT_OPSET;
+    this.graph = new Graph(name, this.opset);
   }
 
   // ---- naming ----
@@ -52,15 +53,16 @@ export class GraphBuilder {
     }
   }
 
-  private unique(base: string): string {
-    if (!this.used.has(base)) {
-      this.used.add(base);
+  /** Reserves a unique name in `space` (value names by default; node names live apart). */
+  private unique(base: string, space: Set<string> = this.used): string {
+    if (!space.has(base)) {
+      space.add(base);
       return base;
     }
     for (let i = 1; ; i++) {
       const n = `${base}_${i}`;
-      if (!this.used.has(n)) {
-        this.used.add(n);
+      if (!space.has(n)) {
+        space.add(n);
         return n;
       }
     }
@@ -97,6 +99,7 @@ export class GraphBuilder {
   initializer(name: string, data: TensorData): Value {
     if (this.graph.initializers.has(name)) throw new Error(`initializer ${name} already exists`);
     const v = new Value(this.unique(name), data.dtype, [...data.dims]);
+    if (v.name !== name && !name.startsWith('const_')) throw new Error(`initializer name ${name} is already used by another value`);
     this.graph.initializers.set(v.name, { value: v, data });
     this.consts.set(v, data);
     return v;
@@ -105,12 +108,12 @@ export class GraphBuilder {
   /** An anonymous constant (deduplicated for scalars and small int vectors). */
   constant(data: TensorData): Value {
     const small = data.data.length <= 16;
-    const key = small ? `${data.dtype}|${data.dims.join(',')}|${Array.from(data.data as ArrayLike<number | bigint>, String).join(',')}` : '';
+    const key = small ? `${data.dtype}|${data.dims.join(',')}|${Array.from(data.data as ArrayLike<number | bigint>, (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}` : '';
     if (small) {
       const hit = this.scalarCache.get(key);
       if (hit) return hit;
     }
-    const v = this.initializer(this.unique(`const_${this.graph.initializers.size}`), data);
+    const v = this.initializer(`const_${this.graph.initializers.size}`, data);
     if (small) this.scalarCache.set(key, v);
     return v;
   }
@@ -136,7 +139,7 @@ export class GraphBuilder {
     for (const [k, v] of Object.entries(attrs)) a[k] = toAttr(v);
     const infos = schema.infer({ inputs, attrs: a, consts: inputs.map((v) => (v ? this.consts.get(v) ?? null : null)), opset: this.opset });
     const count = typeof outputs === 'number' ? outputs : outputs.length;
-    const nodeName = this.unique(this.scoped(type));
+    const nodeName = this.unique(this.scoped(type), this.usedNodeNames);
     const outs: Value[] = [];
     for (let i = 0; i < count; i++) {
       const info = infos[i] ?? { dtype: infos[0].dtype, shape: null };

@@ -64,7 +64,8 @@ export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
   readonly initializers = new Map<string, Initializer>();
-  constructor(public name: string) {}
+  /** The ai.onnx opset the graph was built for. */
+  constructor(public name: string, public opset = 17) {}
 
   /** Every value name in use (inputs, initializers, node outputs). */
   names(): Set<string> {

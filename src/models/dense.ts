@@ -57,6 +57,9 @@ export class Dense {
     const outF = f.int('out_features', undefined, 1);
     const hasBias = f.bool('bias', true);
     const act = f.str('activation_function', 'torch.nn.modules.activation.Tanh');
+    if (!Object.prototype.hasOwnProperty.call(ACTIVATIONS, act)) {
+      throw new ModelFormatError(`${path}: activation_function "${act}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    }
     const st = join(dir, 'model.safetensors');
     if (!(await access(st).then(() => true, () => false))) {
       throw new ModelFormatError(`${st}: file not found${(await access(join(dir, 'pytorch_model.bin')).then(() => true, () => false)) ? ' (only pytorch_model.bin is present; re-save the model with safetensors in Python)' : ''}`);

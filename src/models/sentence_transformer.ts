@@ -173,11 +173,18 @@ export class SentenceTransformer {
         case 'sentence_transformers.models.normalize.Normalize':
           modules.push({ name: e.name, path: e.path, module: new Normalize() });
           break;
+        case '__mean_pooling__': {
+          // no modules.json (a plain Hugging Face model): mean pooling, as sentence-transformers does
+          const t = modules[0]?.module;
+          if (t instanceof BertTransformer) modules.push({ name: e.name, path: e.path, module: new Pooling(t.hiddenSize, ['mean']) });
+          break;
+        }
         default:
           throw new ModelFormatError(`${join(dir, 'modules.json')}: module type "${e.type}" is not supported (supported: Transformer (BERT), Pooling, Dense, Normalize)`);
       }
     }
     if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer module`);
+    checkPipeline(dir, modules);
     const extra: JsonObject = {};
     for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__'].includes(k)) extra[k] = v;
     return new SentenceTransformer(tokenizer, modules, prompts, defaultPromptName, simName as SimilarityFn, opts, extra);
@@ -390,6 +397,39 @@ export class SentenceTransformer {
       prompts: this.prompts,
     };
   }
+}
+
+/** Checks that each module accepts what the one before it produces; the error names the file at fault. */
+function checkPipeline(dir: string, modules: ModuleEntry[]): void {
+  const modulesPath = join(dir, 'modules.json');
+  let dim = 0;
+  let pooled = false;
+  modules.forEach((m, i) => {
+    const mod = m.module;
+    const cfg = join(dir, m.path, 'config.json');
+    const label = `module ${i} (${mod.type.replace('sentence_transformers.models.', '')}, path "${m.path}")`;
+    if (mod instanceof BertTransformer) {
+      if (i !== 0) throw new ModelFormatError(`${modulesPath}: ${label} must be the first module`);
+      dim = mod.hiddenSize;
+    } else if (i === 0) {
+      throw new ModelFormatError(`${modulesPath}: the first module must be a Transformer, found ${label}`);
+    } else if (mod instanceof Pooling) {
+      if (pooled) throw new ModelFormatError(`${modulesPath}: ${label} follows another Pooling module`);
+      if (mod.wordEmbeddingDimension !== dim) {
+        throw new ModelFormatError(`${cfg}: word_embedding_dimension ${mod.wordEmbeddingDimension} does not match hidden_size ${dim} of the Transformer (${join(dir, modules[0].path, 'config.json')})`);
+      }
+      dim = mod.outputDim;
+      pooled = true;
+    } else {
+      if (!pooled) throw new ModelFormatError(`${modulesPath}: ${label} comes before any Pooling module; it works on sentence embeddings`);
+      if (mod instanceof Dense) {
+        if (mod.inFeatures !== dim) {
+          throw new ModelFormatError(`${cfg}: in_features ${mod.inFeatures} does not match the ${dim}-dimensional sentence embedding of the modules before it`);
+        }
+        dim = mod.outFeatures;
+      }
+    }
+  });
 }
 
 interface ModulesJsonEntry {

@@ -45,15 +45,15 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
 }
 
 export class Session {
-  private constructor(readonly ort: ort.InferenceSession, readonly key: string) {}
+  private constructor(readonly ort: ort.InferenceSession, readonly key: string, private readonly cached = true) {}
 
   get inputNames(): readonly string[] { return this.ort.inputNames; }
   get outputNames(): readonly string[] { return this.ort.outputNames; }
 
   static async create(model: Graph | Uint8Array, opts: SessionOptions & { opset?: number } = {}): Promise<Session> {
-    const bytes = model instanceof Uint8Array ? model : toModelProto(model, { opset: opts.opset ?? DEFAULT_OPSET });
+    const bytes = model instanceof Uint8Array ? model : toModelProto(model, { opset: opts.opset ?? model.opset ?? DEFAULT_OPSET });
     const key = opts.cacheKey ?? createHash('sha256').update(bytes).update(JSON.stringify(ortOptions(opts))).digest('hex');
-    if (opts.cache === false) return new Session(await ort.InferenceSession.create(bytes, ortOptions(opts)), key);
+    if (opts.cache === false) return new Session(await ort.InferenceSession.create(bytes, ortOptions(opts)), key, false);
     let p = cache.get(key);
     if (!p) {
       p = ort.InferenceSession.create(bytes, ortOptions(opts)).then((s) => new Session(s, key));
@@ -74,7 +74,8 @@ export class Session {
   }
 
   async release(): Promise<void> {
-    cache.delete(this.key);
+    // A private (cache: false) session shares its key with a cached one; leave that entry be.
+    if (this.cached) cache.delete(this.key);
     await this.ort.release();
   }
 }

@@ -30,7 +30,7 @@ export class WorkerSession {
     });
     worker.on('error', (e) => this.failAll(e));
     worker.on('exit', (code) => {
-      if (!this.closed) this.failAll(new Error(`session worker exited with code ${code}`));
+      this.failAll(new Error(this.closed ? 'session worker is closed' : `session worker exited with code ${code}`));
     });
   }
 
@@ -43,7 +43,9 @@ export class WorkerSession {
   /** Starts a worker and loads ModelProto bytes into a session there. */
   static async create(bytes: Uint8Array, opts: SessionOptions = {}): Promise<WorkerSession> {
     const worker = new Worker(fileURLToPath(new URL('./worker_main.js', import.meta.url)));
-    const copy = bytes.slice();
+    // A real copy: Buffer#slice (protobufjs output is a Buffer) is a view, and transferring
+    // its memory would detach the caller's bytes.
+    const copy = new Uint8Array(bytes);
     const loaded = await new Promise<WorkerReply>((resolve, reject) => {
       const onMsg = (m: WorkerReply): void => {
         if (m.type === 'loaded' || m.type === 'load-error') {
@@ -73,8 +75,8 @@ export class WorkerSession {
       if (b instanceof ArrayBuffer && b.byteLength === t.data.byteLength && !transfer.includes(b)) transfer.push(b);
     }
     return new Promise<Fetches>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'run', id, feeds, outputs }, transfer);
+      this.pending.set(id, { resolve, reject });
     });
   }
 

@@ -2,17 +2,26 @@
 // GatherElements, Slice, Expand, Shape, Split, Range, ConstantOfShape, Constant, Tile.
 // Output shapes are computed where constant inputs make them knowable, symbolic otherwise.
 
-import type { Dim, Shape } from '../ir.js';
+import type { Dim, Shape, Value } from '../ir.js';
 import { constInts, input, type InferContext, intAttr, intsAttr, normAxis, registerOp } from './registry.js';
 
 let anon = 0;
 const fresh = (p: string): string => `${p}${anon++}`;
+
+/** When `v` is Shape(y) taken whole, y's (possibly symbolic) shape. */
+function shapeOfShapeOp(v: Value | null | undefined): Dim[] | null {
+  const p = v?.producer;
+  if (!p || p.op !== 'Shape' || p.attrs.start || p.attrs.end) return null;
+  return p.inputs[0]?.shape ?? null;
+}
 
 registerOp({
   op: 'Reshape',
   infer(ctx) {
     const x = input(ctx, 0, 'Reshape');
     const target = constInts(ctx.consts[1] ?? null);
+    const like = shapeOfShapeOp(ctx.inputs[1]);
+    if (like) return [{ dtype: x.dtype, shape: [...like] }];
     if (target === null) return [{ dtype: x.dtype, shape: null }];
     const out: Dim[] = target.map((d, i) => (d === 0 ? (x.shape ? x.shape[i] : fresh('d')) : d));
     const neg = out.indexOf(-1);
@@ -149,6 +158,8 @@ registerOp({
   op: 'Expand',
   infer(ctx) {
     const x = input(ctx, 0, 'Expand');
+    const like = shapeOfShapeOp(ctx.inputs[1]);
+    if (like && x.shape && x.shape.length <= like.length) return [{ dtype: x.dtype, shape: [...like] }];
     const target = constInts(ctx.consts[1] ?? null);
     if (target === null || x.shape === null) return [{ dtype: x.dtype, shape: null }];
     const n = Math.max(target.length, x.shape.length);
@@ -200,7 +211,8 @@ registerOp({ op: 'Range', infer: (ctx) => [{ dtype: input(ctx, 0, 'Range').dtype
 registerOp({
   op: 'ConstantOfShape',
   infer(ctx) {
-    const dims = constInts(ctx.consts[0] ?? null);
+    const like = shapeOfShapeOp(ctx.inputs[0]);
+    const dims: Dim[] | null = like ?? constInts(ctx.consts[0] ?? null);
     const v = ctx.attrs.value;
     const dtype = v && v.kind === 'tensor' ? v.value.dtype : 'float32';
     const shp = input(ctx, 0, 'ConstantOfShape').shape;
@@ -231,3 +243,8 @@ registerOp({
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d * reps[i] : reps[i] === 1 ? d : fresh('tile'))) }];
   },
 });
+
+registerOp({ op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });
+registerOp({ op: 'Pad', infer: (ctx) => { const x = input(ctx, 0, 'Pad'); return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => fresh('pad')) : null }]; } });
+registerOp({ op: 'ScatterND', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterND').dtype, shape: input(ctx, 0, 'ScatterND').shape }] });
+registerOp({ op: 'ScatterElements', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterElements').dtype, shape: input(ctx, 0, 'ScatterElements').shape }] });

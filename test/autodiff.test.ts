@@ -1,0 +1,83 @@
+// Finite-difference checks of every gradient rule (float64 where onnxruntime has float64
+// kernels, float32 with a coarser step otherwise), plus the fan-out accumulation of autodiff.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradCheck, type CheckInput } from '../src/graph/gradcheck.js';
+import type { GraphBuilder } from '../src/graph/builder.js';
+import type { Value } from '../src/graph/ir.js';
+
+let seed = 99;
+function rnd(n: number, scale = 1, offset = 0): Float64Array {
+  return Float64Array.from({ length: n }, () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return ((seed / 4294967296) - 0.5) * 2 * scale + offset;
+  });
+}
+function x64(name: string, dims: number[], scale = 1, offset = 0): CheckInput {
+  return { name, dtype: 'float64', dims, data: rnd(dims.reduce((a, b) => a * b, 1), scale, offset) };
+}
+function x32(name: string, dims: number[], scale = 1, offset = 0): CheckInput {
+  return { name, dtype: 'float32', dims, data: Float32Array.from(rnd(dims.reduce((a, b) => a * b, 1), scale, offset)) };
+}
+
+type Case = [string, (g: GraphBuilder, x: Value[]) => Value, CheckInput[], number?];
+const TOL64 = 1e-6;
+const TOL32 = 2e-2;
+
+const cases: Case[] = [
+  ['Add broadcast', (g, [a, b]) => g.add(a, b), [x64('a', [2, 3, 4]), x64('b', [3, 1])]],
+  ['Sub broadcast', (g, [a, b]) => g.sub(a, b), [x64('a', [2, 3]), x64('b', [3])]],
+  ['Mul broadcast', (g, [a, b]) => g.mul(a, b), [x64('a', [2, 3, 4]), x64('b', [1, 4])]],
+  ['Div', (g, [a, b]) => g.div(a, b), [x64('a', [3, 4]), x64('b', [3, 4], 0.5, 2)]],
+  ['Neg', (g, [a]) => g.neg(a), [x64('a', [5])]],
+  ['Pow 2', (g, [a]) => g.pow(a, g.scalar(2, 'float64')), [x64('a', [5])]],
+  ['Pow 3', (g, [a]) => g.pow(a, g.scalar(3, 'float64')), [x64('a', [5], 1, 2)]],
+  ['Sqrt', (g, [a]) => g.sqrt(a), [x64('a', [6], 0.5, 1)]],
+  ['Exp', (g, [a]) => g.exp(a), [x64('a', [6])]],
+  ['Log', (g, [a]) => g.op1('Log', [a]), [x64('a', [6], 0.5, 1)]],
+  ['Reciprocal', (g, [a]) => g.op1('Reciprocal', [a]), [x64('a', [6], 0.5, 2)]],
+  ['Tanh', (g, [a]) => g.tanh(a), [x64('a', [6])]],
+  ['Sigmoid', (g, [a]) => g.sigmoid(a), [x64('a', [6])]],
+  ['Relu', (g, [a]) => g.relu(a), [x64('a', [8])]],
+  ['Abs', (g, [a]) => g.op1('Abs', [a]), [x64('a', [8])]],
+  ['Max (clamp)', (g, [a]) => g.max(a, g.scalar(0.1, 'float64')), [x64('a', [8])]],
+  ['Min', (g, [a, b]) => g.min(a, b), [x64('a', [8]), x64('b', [8])]],
+  ['Where', (g, [a, b]) => g.where(g.op1('Greater', [a, b]), g.mul(a, a), b), [x64('a', [8]), x64('b', [8])]],
+  ['Cast float32→float64→float32', (g, [a]) => g.cast(g.mul(g.cast(a, 'float64'), g.scalar(3, 'float64')), 'float32'), [x32('a', [4])], TOL32],
+  ['Erf (float32)', (g, [a]) => g.erf(a), [x32('a', [6])], TOL32],
+  ['GELU (float32)', (g, [a]) => g.gelu(a), [x32('a', [6], 2)], TOL32],
+  ['MatMul 2-D', (g, [a, b]) => g.matMul(a, b), [x64('a', [3, 4]), x64('b', [4, 5])]],
+  ['MatMul batched × weight', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 3, 4]), x64('b', [4, 5])]],
+  ['MatMul batched × batched', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 2, 3, 4]), x64('b', [2, 2, 4, 3])]],
+  ['ReduceSum keepdims 0', (g, [a]) => g.reduceSum(a, [1], false), [x64('a', [2, 3, 4])]],
+  ['ReduceSum keepdims 1', (g, [a]) => g.reduceSum(a, [0, 2], true), [x64('a', [2, 3, 4])]],
+  ['ReduceMean', (g, [a]) => g.reduceMean(a, [-1], true), [x64('a', [2, 3, 4])]],
+  ['ReduceMax', (g, [a]) => g.reduceMax(a, [1], false), [x64('a', [2, 5, 3])]],
+  ['ReduceL2', (g, [a]) => g.reduceL2(a, [-1], true), [x64('a', [3, 4])]],
+  ['Softmax', (g, [a]) => g.softmax(a, -1), [x64('a', [2, 3, 5])]],
+  ['LogSoftmax', (g, [a]) => g.op1('LogSoftmax', [a], { axis: 1 }), [x64('a', [3, 4])]],
+  ['Reshape', (g, [a]) => g.mul(g.reshape(a, [0, 2, -1]), g.reshape(a, [0, 2, -1])), [x64('a', [2, 6])]],
+  ['Transpose', (g, [a, b]) => g.mul(g.transpose(a, [2, 0, 1]), b), [x64('a', [2, 3, 4]), x64('b', [4, 2, 3])]],
+  ['Unsqueeze/Squeeze', (g, [a]) => g.mul(g.squeeze(g.unsqueeze(a, [0, 2]), [0]), g.scalar(2, 'float64')), [x64('a', [3, 4])]],
+  ['Expand', (g, [a]) => g.expand(a, g.ints([2, 3, 4])), [x64('a', [3, 1])]],
+  ['Concat', (g, [a, b]) => g.concat([a, b, a], 1), [x64('a', [2, 3]), x64('b', [2, 2])]],
+  ['Split', (g, [a]) => { const [p, q] = g.split(a, [2, 3], 1); return g.mul(g.reduceSum(p, [1], true), q); }, [x64('a', [2, 5])]],
+  ['Split (one part unused)', (g, [a]) => g.split(a, [1, 4], 1)[1], [x64('a', [2, 5])]],
+  ['Slice (position table)', (g, [a, b]) => g.mul(g.slice(a, [0], g.shapeOf(b, 0, 1), [0]), b), [x64('a', [7, 3]), x64('b', [4, 3])]],
+  ['Slice with start', (g, [a]) => g.slice(a, [1, 2], [3, 5], [0, 1]), [x64('a', [4, 6])]],
+  ['Gather rows (embedding)', (g, [a]) => g.gather(a, g.constant({ dtype: 'int64', dims: [2, 3], data: BigInt64Array.from([1n, 4n, 1n, 0n, 2n, 4n]) })), [x64('a', [5, 3])]],
+  ['Gather axis 1 scalar (CLS)', (g, [a]) => g.gather(a, g.scalar(0, 'int64'), 1), [x64('a', [2, 3, 4])]],
+  ['GatherElements', (g, [a]) => g.gatherElements(a, g.constant({ dtype: 'int64', dims: [2, 1, 3], data: BigInt64Array.from([0n, 2n, 1n, 1n, 1n, 0n]) }), 1), [x64('a', [2, 3, 3])]],
+  ['LayerNormalization', (g, [x, s, b]) => g.layerNorm(x, s, b, 1e-5), [x64('x', [2, 3, 5]), x64('s', [5], 0.5, 1), x64('b', [5])], 1e-4], // onnxruntime keeps the mean and 1/σ in float32
+  ['LayerNormalization (float32)', (g, [x, s, b]) => g.layerNorm(x, s, b, 1e-12), [x32('x', [2, 4, 6]), x32('s', [6], 0.5, 1), x32('b', [6])], TOL32],
+  ['Fan-out accumulation', (g, [a]) => g.add(g.mul(a, a), g.mul(g.tanh(a), a)), [x64('a', [6])]],
+];
+
+for (const [name, build, inputs, tol] of cases) {
+  test(`gradient: ${name}`, async () => {
+    const r = await gradCheck(build, inputs);
+    const limit = tol ?? (inputs[0].dtype === 'float64' ? TOL64 : TOL32);
+    assert.ok(r.maxRelError <= limit, `${name}: relative error ${r.maxRelError.toExponential(2)} > ${limit} (${r.worst})`);
+  });
+}

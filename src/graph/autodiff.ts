@@ -30,7 +30,7 @@ export function gradRule(op: string): GradRule | undefined {
 }
 
 /** Ops whose outputs carry no gradient (integer or boolean results, shapes). */
-const NON_DIFFERENTIABLE = new Set(['Shape', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'Range', 'ConstantOfShape', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Constant']);
+const NON_DIFFERENTIABLE = new Set(['Shape', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'Range', 'ConstantOfShape', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Constant', 'EyeLike', 'Size']);
 
 /**
  * Gradients of the scalar `loss` with respect to each value in `wrt` (a zero-free graph: values

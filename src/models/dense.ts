@@ -8,7 +8,7 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
-import { InitializerSource, type Param } from './params.js';
+import { InitializerSource, type Param, type ParamSource } from './params.js';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from './init.js';
@@ -86,10 +86,18 @@ export class Dense {
     await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 2) + '\n');
   }
 
-  build(g: GraphBuilder, f: Features, prefix: string): Features {
+  /** Parameters by name ('linear.weight' [out, in], 'linear.bias'). */
+  params(): Map<string, Param> {
+    const m = new Map<string, Param>([['linear.weight', this.weight]]);
+    if (this.bias) m.set('linear.bias', this.bias);
+    return m;
+  }
+
+  /** `source` overrides where the weights come from (training feeds them as inputs). */
+  build(g: GraphBuilder, f: Features, prefix: string, source?: ParamSource): Features {
     const x = f.sentenceEmbedding;
     if (!x) throw new Error('Dense needs a sentence embedding (put it after Pooling)');
-    const src = new InitializerSource(g, (n) => (n === 'linear.weight' ? this.weight : (this.bias as Param)), `${prefix}.`);
+    const src = source ?? new InitializerSource(g, (n) => (n === 'linear.weight' ? this.weight : (this.bias as Param)), `${prefix}.`);
     return g.scope(prefix, () => {
       const l = src.linear(['linear.weight'], [this.bias ? 'linear.bias' : null]);
       return { ...f, sentenceEmbedding: ACTIVATIONS[this.activationFunction](g, g.linear(x, l.weight, l.bias)) };

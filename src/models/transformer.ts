@@ -24,6 +24,8 @@ const F32_MIN = -3.4028234663852886e38;
 export interface TransformerBuildOptions {
   /** Fold 1/√d into the query projection and fuse Q/K/V into one MatMul (inference). */
   fuseQkv?: boolean;
+  /** Training: BERT's hidden and attention-probability dropout, with this seed. */
+  dropout?: { seed: number } | null;
 }
 
 export class BertTransformer {
@@ -130,6 +132,7 @@ export class BertTransformer {
     const H = c.hiddenSize;
     const heads = c.numAttentionHeads;
     const dh = H / heads;
+    this.dropoutCount = 0;
     const h0 = g.scope('embeddings', () => {
       const word = g.gather(src.tensor('embeddings.word_embeddings.weight'), f.inputIds);
       const seqLen = g.shapeOf(f.inputIds, 1, 2);
@@ -138,7 +141,8 @@ export class BertTransformer {
       const tt = f.tokenTypeIds;
       const typeTable = src.tensor('embeddings.token_type_embeddings.weight');
       e = g.add(e, tt ? g.gather(typeTable, tt) : g.gather(typeTable, g.scalar(0, 'int64')));
-      return g.layerNorm(e, src.tensor('embeddings.LayerNorm.weight'), src.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
+      const ln = g.layerNorm(e, src.tensor('embeddings.LayerNorm.weight'), src.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
+      return this.dropout(g, ln, c.hiddenDropoutProb, opts);
     });
     // additive mask [B, 1, 1, S]: 0 where attended, min_f32 where padded
     const maskAdd = g.scope('extended_attention_mask', () => {
@@ -179,20 +183,29 @@ export class BertTransformer {
       const kt = toHeads(k, [0, 2, 3, 1]); // [B, A, d, S]
       const vh = toHeads(v, [0, 2, 1, 3]);
       const scores = g.add(g.matMul(qh, kt), maskAdd);
-      const probs = g.softmax(scores, -1);
+      const probs = this.dropout(g, g.softmax(scores, -1), c.attentionProbsDropoutProb, opts);
       const ctxh = g.matMul(probs, vh); // [B, A, S, d]
       const merged = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), [0, 0, H]);
       const o = src.linear([`${p}attention.output.dense.weight`], [`${p}attention.output.dense.bias`]);
-      const out = g.linear(merged, o.weight, o.bias);
+      const out = this.dropout(g, g.linear(merged, o.weight, o.bias), c.hiddenDropoutProb, opts);
       return g.layerNorm(g.add(out, x), src.tensor(`${p}attention.output.LayerNorm.weight`), src.tensor(`${p}attention.output.LayerNorm.bias`), c.layerNormEps);
     });
     return g.scope('ffn', () => {
       const i = src.linear([`${p}intermediate.dense.weight`], [`${p}intermediate.dense.bias`]);
       const act = activation(g, c.hiddenAct, g.linear(ctx, i.weight, i.bias));
       const o = src.linear([`${p}output.dense.weight`], [`${p}output.dense.bias`]);
-      const out = g.linear(act, o.weight, o.bias);
+      const out = this.dropout(g, g.linear(act, o.weight, o.bias), c.hiddenDropoutProb, opts);
       return g.layerNorm(g.add(out, ctx), src.tensor(`${p}output.LayerNorm.weight`), src.tensor(`${p}output.LayerNorm.bias`), c.layerNormEps);
     });
+  }
+
+  private dropoutCount = 0;
+
+  /** Dropout(x, p) in training mode, each site with its own seed derived from the run's seed. */
+  private dropout(g: GraphBuilder, x: Value, p: number, opts: TransformerBuildOptions): Value {
+    if (!opts.dropout || p <= 0) return x;
+    const seed = (opts.dropout.seed * 1000 + this.dropoutCount++) % 2147483647;
+    return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed: { kind: 'float', value: seed } });
   }
 
   configJson(): JsonObject {

@@ -73,6 +73,23 @@ export class Session {
     return out;
   }
 
+  /**
+   * Runs with some outputs written into caller-owned buffers (`into`): onnxruntime writes those
+   * outputs directly there, so an output bound to an input's buffer updates it in place. Outputs
+   * named in `fetch` are returned as usual.
+   */
+  async runInto(feeds: Feeds, into: Record<string, TensorData>, fetch: string[]): Promise<Fetches> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrt(v);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const [k, v] of Object.entries(into)) fetches[k] = toOrt(v);
+    for (const k of fetch) fetches[k] = null;
+    const res = await this.ort.run(f, fetches);
+    const out: Fetches = {};
+    for (const k of fetch) out[k] = fromOrt(res[k]);
+    return out;
+  }
+
   async release(): Promise<void> {
     // A private (cache: false) session shares its key with a cached one; leave that entry be.
     if (this.cached) cache.delete(this.key);

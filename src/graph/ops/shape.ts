@@ -248,3 +248,4 @@ registerOp({ op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });
 registerOp({ op: 'Pad', infer: (ctx) => { const x = input(ctx, 0, 'Pad'); return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => fresh('pad')) : null }]; } });
 registerOp({ op: 'ScatterND', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterND').dtype, shape: input(ctx, 0, 'ScatterND').shape }] });
 registerOp({ op: 'ScatterElements', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterElements').dtype, shape: input(ctx, 0, 'ScatterElements').shape }] });
+registerOp({ op: 'EyeLike', infer: (ctx) => [{ dtype: input(ctx, 0, 'EyeLike').dtype, shape: input(ctx, 0, 'EyeLike').shape }] });

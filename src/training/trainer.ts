@@ -1,0 +1,350 @@
+// The Trainer: composes a model, datasets, a loss, training arguments and an evaluator into a
+// run — batches from a seeded sampler (several datasets round-robin or proportionally), one
+// compiled ONNX step per batch (forward, loss, gradients, clipping, AdamW), the learning-rate
+// schedule, logging (JSON lines), evaluation every N steps, atomic checkpoints with exact resume
+// (weights, moments, schedule position, data order), the best model kept by a metric, early
+// stopping, callbacks, a progress bar, and at the end the model in the sentence-transformers
+// layout with a model card and an HTML training report.
+
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TensorData } from '../graph/ir.js';
+import type { Loss } from '../losses/loss.js';
+import type { SentenceTransformer } from '../models/sentence_transformer.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Progress } from '../io/progress.js';
+import { resolveArgs, type TrainingArgs, ConfigError } from './args.js';
+import { latestCheckpoint, loadCheckpointInto, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { modelCard } from './model_card.js';
+import { htmlReport, type Series } from './report.js';
+import { epochBatches } from './sampler.js';
+import { lrLambda, warmupSteps } from './schedule.js';
+import { TrainStep } from './train_step.js';
+
+export interface Example {
+  texts: string[];
+  label?: number | number[];
+}
+
+export interface TrainDataset {
+  name?: string;
+  examples: Example[];
+  /** Column roles in the order of `texts` (for the model card and checks). */
+  columns?: string[];
+}
+
+export interface Evaluator {
+  evaluate(model: SentenceTransformer): Promise<Record<string, number>>;
+  readonly primaryMetric?: string;
+}
+
+export interface TrainerCallback {
+  onLog?(entry: Record<string, number>): void | Promise<void>;
+  onEvaluate?(step: number, metrics: Record<string, number>): void | Promise<void>;
+  onStepEnd?(step: number, loss: number): void | { stop: boolean } | Promise<void | { stop: boolean }>;
+  onSave?(dir: string): void | Promise<void>;
+  onTrainEnd?(result: TrainOutput): void | Promise<void>;
+}
+
+export interface TrainerOptions {
+  model: SentenceTransformer;
+  trainDataset: TrainDataset | TrainDataset[];
+  /** One loss for every dataset, or one per dataset name. */
+  loss: Loss | Record<string, Loss>;
+  args?: Partial<TrainingArgs> | Record<string, unknown>;
+  evaluator?: Evaluator | null;
+  outputDir?: string | null;
+  callbacks?: TrainerCallback[];
+  /** 'round_robin' alternates datasets until the smallest runs out; 'proportional' interleaves all batches. */
+  multiDatasetSampling?: 'round_robin' | 'proportional';
+  /** A checkpoint directory, or true for the newest one in outputDir. */
+  resumeFromCheckpoint?: string | boolean;
+  /** Name of the base model for the model card. */
+  baseModel?: string;
+  /** Show a progress bar on stderr when it is a terminal (default true). */
+  progress?: boolean;
+}
+
+export interface TrainOutput {
+  globalStep: number;
+  trainingLoss: number | null;
+  metrics: Record<string, number>;
+  seconds: number;
+  logHistory: Record<string, number | string>[];
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, loss: number, gradNorm: number) {
+    super(`step ${step}: the loss (${loss}) or the gradient norm (${gradNorm}) is not finite; the step was not applied and the model was not saved. Lower the learning rate, check the data for empty or extreme rows, or set args.onNonFinite to "skip"`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+interface Prepared {
+  name: string;
+  ids: number[][][];
+  labels: (number | number[] | undefined)[];
+  texts: string[][];
+  columns: string[];
+  loss: Loss;
+}
+
+export class Trainer {
+  readonly args: TrainingArgs;
+  private readonly model: SentenceTransformer;
+  private readonly datasets: TrainDataset[];
+  private readonly opts: TrainerOptions;
+
+  constructor(opts: TrainerOptions) {
+    this.opts = opts;
+    this.model = opts.model;
+    this.args = resolveArgs(opts.args as Record<string, unknown> | undefined);
+    this.datasets = Array.isArray(opts.trainDataset) ? opts.trainDataset : [opts.trainDataset];
+    if (this.datasets.length === 0) throw new ConfigError('trainDataset: give at least one dataset');
+    for (const [i, d] of this.datasets.entries()) {
+      if (d.examples.length === 0) throw new ConfigError(`trainDataset ${d.name ?? i}: no examples`);
+      this.lossFor(d, i);
+    }
+  }
+
+  private lossFor(d: TrainDataset, i: number): Loss {
+    const l = this.opts.loss;
+    const loss = typeof (l as Loss).build === 'function' ? (l as Loss) : (l as Record<string, Loss>)[d.name ?? ''];
+    if (!loss) throw new ConfigError(`loss: no loss for dataset "${d.name ?? i}" (give one loss, or one per dataset name)`);
+    const n = d.examples[0].texts.length;
+    if (n < loss.columns.min || n > loss.columns.max) {
+      throw new ConfigError(`dataset ${d.name ?? i}: ${loss.name} takes ${loss.columns.min === loss.columns.max ? loss.columns.min : `${loss.columns.min}–${loss.columns.max}`} text columns (${loss.columns.names.join(', ')}), the data has ${n}`);
+    }
+    const bad = d.examples.findIndex((e) => e.texts.length !== n);
+    if (bad >= 0) throw new ConfigError(`dataset ${d.name ?? i}: example ${bad} has ${d.examples[bad].texts.length} texts, the first has ${n}`);
+    if (loss.labelKind !== 'none') {
+      const missing = d.examples.findIndex((e) => e.label === undefined);
+      if (missing >= 0) throw new ConfigError(`dataset ${d.name ?? i}: ${loss.name} needs a label (${loss.labelKind}) on every example; example ${missing} has none`);
+    }
+    return loss;
+  }
+
+  private prepare(): Prepared[] {
+    const tok = this.model.tokenizer;
+    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, maxPos);
+    this.model.transformer.maxSeqLength = L;
+    return this.datasets.map((d, i) => {
+      const cols = d.examples[0].texts.length;
+      const ids: number[][][] = Array.from({ length: cols }, () => []);
+      for (const e of d.examples) {
+        const enc = tok.encodeBatch(e.texts);
+        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - 1), x.ids[x.ids.length - 1]] : x.ids));
+      }
+      return { name: d.name ?? `dataset${i}`, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
+    });
+  }
+
+  /** Batches of one epoch over all datasets: [dataset index, example indices]. */
+  private schedule(prep: Prepared[], epoch: number): [number, number[]][] {
+    const per = prep.map((p) => epochBatches((i) => p.texts[i], p.texts.length, this.args.batchSize, this.args.seed, epoch, this.args.shuffle, this.args.batchSampler));
+    if (per.length === 1) return per[0].map((b) => [0, b]);
+    const out: [number, number[]][] = [];
+    if ((this.opts.multiDatasetSampling ?? 'proportional') === 'round_robin') {
+      const n = Math.min(...per.map((p) => p.length));
+      for (let k = 0; k < n; k++) per.forEach((p, d) => out.push([d, p[k]]));
+      return out;
+    }
+    per.forEach((p, d) => p.forEach((b) => out.push([d, b])));
+    // seeded interleave
+    const rng = epochBatches(() => [], out.length, out.length, this.args.seed + 17, epoch, true, 'batch_sampler')[0];
+    return rng.map((i) => out[i]);
+  }
+
+  private labelsTensor(p: Prepared, batch: number[]): TensorData | null {
+    const kind = p.loss.labelKind;
+    if (kind === 'none') return null;
+    const B = batch.length;
+    if (kind === 'class') return { dtype: 'int64', dims: [B], data: BigInt64Array.from(batch, (i) => BigInt(Math.round(Number(p.labels[i])))) };
+    if (kind === 'score') return { dtype: 'float32', dims: [B], data: Float32Array.from(batch, (i) => Number(p.labels[i])) };
+    const first = p.labels[batch[0]] as number[];
+    const K = first.length;
+    const data = new Float32Array(B * K);
+    batch.forEach((i, r) => data.set(p.labels[i] as number[], r * K));
+    return { dtype: 'float32', dims: [B, K], data };
+  }
+
+  async train(): Promise<TrainOutput> {
+    const a = this.args;
+    const t0 = performance.now();
+    const outputDir = this.opts.outputDir ?? null;
+    if (outputDir) await mkdir(outputDir, { recursive: true });
+    for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
+    const prep = this.prepare();
+    const epoch0 = this.schedule(prep, 0);
+    const total = a.maxSteps ?? Math.max(1, Math.ceil(a.epochs * epoch0.length));
+    const warmup = warmupSteps(total, a.warmupSteps, a.warmupRatio);
+    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+    let state: TrainerState = { global_step: 0, epoch: 0, step_in_epoch: 0, best_metric: null, best_step: null, evals_without_improvement: 0, log_history: [] };
+    const makeSteps = (dropoutSeed: number | null): Map<Loss, TrainStep> => {
+      const m = new Map<Loss, TrainStep>();
+      for (const p of prep) {
+        if (!m.has(p.loss)) {
+          m.set(p.loss, new TrainStep(this.model, p.loss, {
+            learningRate: a.learningRate, weightDecay: a.weightDecay, betas: [a.adamBeta1, a.adamBeta2], eps: a.adamEpsilon,
+            maxGradNorm: a.maxGradNorm, dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, threads: a.threads ?? undefined,
+          }, moments));
+        }
+      }
+      return m;
+    };
+    let steps = makeSteps(a.dropout ? a.seed : null);
+    if (this.opts.resumeFromCheckpoint) {
+      const dir = this.opts.resumeFromCheckpoint === true ? (outputDir ? await latestCheckpoint(outputDir) : null) : this.opts.resumeFromCheckpoint;
+      if (dir) {
+        const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
+        state = await loadCheckpointInto(dir, allParams, moments);
+        // dropout masks continue from a seed tied to the resume point (deterministic, not identical to an uninterrupted run)
+        if (a.dropout) {
+          for (const s of steps.values()) await s.close();
+          steps = makeSteps(a.seed + state.global_step);
+        }
+      } else if (this.opts.resumeFromCheckpoint !== true) {
+        throw new ConfigError(`resumeFromCheckpoint: ${String(this.opts.resumeFromCheckpoint)} not found`);
+      }
+    }
+    const logPath = outputDir ? join(outputDir, 'logs.jsonl') : null;
+    const progress = new Progress({ total, label: 'train', unit: 'steps', stream: this.opts.progress === false ? { isTTY: false, write: () => true } as never : process.stderr });
+    const bestDir = outputDir ? join(outputDir, 'best-model') : null;
+    const greater = a.greaterIsBetter ?? !(a.metricForBestModel ?? '').includes('loss');
+    let lossSum = 0;
+    let lossCount = 0;
+    let lastLoss: number | null = null;
+    let tokSum = 0;
+    let tokTime = 0;
+    let lastMetrics: Record<string, number> = {};
+    let stop = false;
+    const log = async (entry: Record<string, number>): Promise<void> => {
+      state.log_history.push(entry);
+      if (logPath) await appendFile(logPath, JSON.stringify(entry) + '\n');
+      for (const cb of this.opts.callbacks ?? []) await cb.onLog?.(entry);
+    };
+    const evaluate = async (): Promise<void> => {
+      if (!this.opts.evaluator) return;
+      this.model.invalidate();
+      const metrics = await this.opts.evaluator.evaluate(this.model);
+      await this.model.close();
+      lastMetrics = metrics;
+      await log({ step: state.global_step, epoch: +(state.global_step / epoch0.length).toFixed(4), ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])) });
+      for (const cb of this.opts.callbacks ?? []) await cb.onEvaluate?.(state.global_step, metrics);
+      const key = a.metricForBestModel ?? this.opts.evaluator.primaryMetric ?? Object.keys(metrics)[0];
+      const value = metrics[key] ?? metrics[`eval_${key}`];
+      if (value === undefined) return;
+      const improved = state.best_metric === null || (greater ? value > state.best_metric + a.earlyStoppingThreshold : value < state.best_metric - a.earlyStoppingThreshold);
+      if (improved) {
+        state.best_metric = value;
+        state.best_step = state.global_step;
+        state.evals_without_improvement = 0;
+        if (a.loadBestModelAtEnd && bestDir) await saveCheckpoint(bestDir, this.model, [], new Map(), state, { metric: key });
+      } else {
+        state.evals_without_improvement++;
+        if (a.earlyStoppingPatience !== null && state.evals_without_improvement >= a.earlyStoppingPatience) stop = true;
+      }
+    };
+    const checkpoint = async (): Promise<void> => {
+      if (!outputDir) return;
+      const dir = join(outputDir, `checkpoint-${state.global_step}`);
+      const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
+      await saveCheckpoint(dir, this.model, allParams, moments, state, { args: a, total_steps: total });
+      for (const cb of this.opts.callbacks ?? []) await cb.onSave?.(dir);
+      if (a.saveTotalLimit) {
+        const names = (await readdir(outputDir)).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((x, y) => x - y);
+        for (const s of names.slice(0, Math.max(0, names.length - a.saveTotalLimit))) await rm(join(outputDir, `checkpoint-${s}`), { recursive: true, force: true });
+      }
+    };
+
+    try {
+      outer: for (let epoch = state.epoch; ; epoch++) {
+        const batches = epoch === 0 ? epoch0 : this.schedule(prep, epoch);
+        for (let b = epoch === state.epoch ? state.step_in_epoch : 0; b < batches.length; b++) {
+          if (state.global_step >= total || stop) break outer;
+          const [d, idx] = batches[b];
+          const p = prep[d];
+          const lr = a.learningRate * lrLambda(a.scheduler, state.global_step, warmup, total);
+          const ts = performance.now();
+          const r = await steps.get(p.loss)!.run({ columns: p.ids.map((col) => idx.map((i) => col[i])), labels: this.labelsTensor(p, idx) }, lr, state.global_step + 1);
+          const dt = (performance.now() - ts) / 1000;
+          if (!r.finite && a.onNonFinite === 'stop') throw new NonFiniteLossError(state.global_step + 1, r.loss, r.gradNorm);
+          state.global_step++;
+          state.epoch = epoch;
+          state.step_in_epoch = b + 1;
+          if (state.step_in_epoch >= batches.length) {
+            state.epoch = epoch + 1;
+            state.step_in_epoch = 0;
+          }
+          if (r.finite) {
+            lossSum += r.loss;
+            lossCount++;
+            lastLoss = r.loss;
+          }
+          tokSum += r.tokens;
+          tokTime += dt;
+          progress.tick(1, `loss ${r.loss.toFixed(4)} lr ${lr.toExponential(2)} ${(tokSum / tokTime).toFixed(0)} tok/s`);
+          if (state.global_step % a.logSteps === 0 || state.global_step === total) {
+            await log({ step: state.global_step, epoch: +(state.global_step / epoch0.length).toFixed(4), loss: lossCount ? lossSum / lossCount : NaN, learning_rate: lr, grad_norm: r.gradNorm, tokens_per_s: +(tokSum / tokTime).toFixed(1), skipped: r.finite ? 0 : 1 });
+            lossSum = 0;
+            lossCount = 0;
+          }
+          for (const cb of this.opts.callbacks ?? []) {
+            const res = await cb.onStepEnd?.(state.global_step, r.loss);
+            if (res && res.stop) stop = true;
+          }
+          if (a.evalSteps && state.global_step % a.evalSteps === 0) await evaluate();
+          if (a.saveSteps && state.global_step % a.saveSteps === 0) await checkpoint();
+        }
+        if (state.global_step >= total || stop) break;
+      }
+      if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
+      if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
+        const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()].filter((p) => !p.name.startsWith('loss/'));
+        await loadCheckpointInto(bestDir, allParams, new Map()).catch(() => undefined);
+        this.model.invalidate();
+      }
+    } finally {
+      for (const s of steps.values()) await s.close();
+      this.model.invalidate();
+    }
+    progress.done();
+    const seconds = (performance.now() - t0) / 1000;
+    const result: TrainOutput = { globalStep: state.global_step, trainingLoss: lastLoss, metrics: lastMetrics, seconds, logHistory: state.log_history };
+    if (outputDir) await this.writeOutputs(outputDir, prep, state, result, total, epoch0.length);
+    for (const cb of this.opts.callbacks ?? []) await cb.onTrainEnd?.(result);
+    return result;
+  }
+
+  private async writeOutputs(dir: string, prep: Prepared[], state: TrainerState, r: TrainOutput, total: number, perEpoch: number): Promise<void> {
+    await this.model.save(dir);
+    const loss = prep[0].loss;
+    await writeFileAtomic(join(dir, 'README.md'), modelCard({
+      baseModel: this.opts.baseModel ?? 'a randomly initialised BERT model',
+      datasets: prep.map((p, i) => ({ path: this.datasets[i].name ?? p.name, rows: p.texts.length, columns: p.columns.length ? p.columns : p.ids.map((_, c) => `text_${c}`) })),
+      loss: { name: loss.name, config: loss.config() },
+      args: this.args,
+      steps: state.global_step,
+      epochs: state.global_step / perEpoch,
+      seconds: r.seconds,
+      finalLoss: r.trainingLoss,
+      evaluation: r.metrics,
+      dimension: this.model.dimension,
+      maxSeqLength: this.model.maxSeqLength,
+    }));
+    const hist = state.log_history;
+    const series: Series[] = [
+      { title: 'training loss', points: hist.filter((h) => typeof h.loss === 'number').map((h) => [Number(h.step), Number(h.loss)]) },
+      { title: 'learning rate', points: hist.filter((h) => typeof h.learning_rate === 'number').map((h) => [Number(h.step), Number(h.learning_rate)]) },
+      { title: 'gradient norm', points: hist.filter((h) => typeof h.grad_norm === 'number').map((h) => [Number(h.step), Number(h.grad_norm)]) },
+    ];
+    const evalKeys = [...new Set(hist.flatMap((h) => Object.keys(h).filter((k) => k.startsWith('eval_'))))];
+    for (const k of evalKeys) series.push({ title: k, points: hist.filter((h) => typeof h[k] === 'number').map((h) => [Number(h.step), Number(h[k])]) });
+    await writeFileAtomic(join(dir, 'training_report.html'), htmlReport('Training report', series, {
+      steps: `${state.global_step} of ${total}`, seconds: r.seconds.toFixed(1), loss: loss.name, final_training_loss: r.trainingLoss ?? 'n/a', ...r.metrics,
+    }));
+    await writeFileAtomic(join(dir, 'training_args.json'), JSON.stringify(this.args, null, 2) + '\n');
+
+  }
+}

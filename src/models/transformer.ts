@@ -205,7 +205,7 @@ export class BertTransformer {
   private dropout(g: GraphBuilder, x: Value, p: number, opts: TransformerBuildOptions): Value {
     if (!opts.dropout || p <= 0) return x;
     const seed = (opts.dropout.seed * 1000 + this.dropoutCount++) % 2147483647;
-    return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed: { kind: 'float', value: seed } });
+    return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed });
   }
 
   configJson(): JsonObject {

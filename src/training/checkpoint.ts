@@ -105,3 +105,18 @@ export async function loadCheckpointInto(dir: string, params: TrainableParam[], 
   }
   return state;
 }
+
+/**
+ * Removes what an interrupted checkpoint write left behind: unfinished `*.tmp-*` directories,
+ * and `*.old-*` copies (restored when their checkpoint was not renamed into place).
+ */
+export async function cleanInterruptedWrites(outputDir: string): Promise<void> {
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = /^(.*)\.(tmp|old)-\d+(?:-\d+)?$/.exec(n);
+    if (!m) continue;
+    const final = join(outputDir, m[1]);
+    if (m[2] === 'old' && !(await stat(final).then(() => true, () => false))) await rename(join(outputDir, n), final);
+    else await rm(join(outputDir, n), { recursive: true, force: true });
+  }
+}

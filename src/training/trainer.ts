@@ -14,7 +14,7 @@ import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from '../io/progress.js';
 import { resolveArgs, type TrainingArgs, ConfigError } from './args.js';
-import { latestCheckpoint, loadCheckpointInto, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { cleanInterruptedWrites, latestCheckpoint, loadCheckpointInto, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { modelCard } from './model_card.js';
 import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
@@ -173,7 +173,10 @@ export class Trainer {
     const a = this.args;
     const t0 = performance.now();
     const outputDir = this.opts.outputDir ?? null;
-    if (outputDir) await mkdir(outputDir, { recursive: true });
+    if (outputDir) {
+      await mkdir(outputDir, { recursive: true });
+      await cleanInterruptedWrites(outputDir);
+    }
     for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
     const prep = this.prepare();
     const epoch0 = this.schedule(prep, 0);

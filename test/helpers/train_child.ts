@@ -1,0 +1,13 @@
+// Child process for the kill test: trains the tiny model with a checkpoint every step until
+// killed (or done), resuming from the newest checkpoint in the output directory if any.
+
+import { Trainer } from '../../src/training/trainer.js';
+import { cosineMse, pairExamples, tinyModel } from './train_fixtures.js';
+
+const out = process.argv[2];
+const steps = Number(process.argv[3] ?? 200);
+const model = await tinyModel();
+await new Trainer({
+  model, trainDataset: { examples: pairExamples(64) }, loss: cosineMse, outputDir: out, progress: false, resumeFromCheckpoint: true,
+  args: { maxSteps: steps, batchSize: 8, learningRate: 1e-3, saveSteps: 1, logSteps: 1, dropout: false, saveTotalLimit: 3 },
+}).train();

@@ -1,11 +1,12 @@
 // `npm run bench`: prints one JSON object — the machine's measured fp32 MatMul peak through
-// onnxruntime and the encode benchmark against the PyTorch reference. Options:
-//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch
+// onnxruntime, and the encode and training benchmarks against the PyTorch reference. Options:
+//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train  --train-steps N (5)
 
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { encodeBench } from './encode_bench.js';
+import { trainBench } from './train_bench.js';
 import { measurePeak, TOKENIZER } from './common.js';
 
 const { values } = parseArgs({
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: String(availableParallelism()) },
     repeat: { type: 'string', default: '3' },
     'no-torch': { type: 'boolean', default: false },
+    only: { type: 'string', default: 'encode,train' },
+    'train-steps': { type: 'string', default: '5' },
   },
 });
 
@@ -24,12 +27,13 @@ if (!existsSync(TOKENIZER)) {
 const threads = Number(values.threads);
 const hasTorch = !values['no-torch'] && existsSync('/usr/bin/python3');
 const peak = await measurePeak(threads);
-const encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
-const out = {
+const only = String(values.only).split(',');
+const out: Record<string, unknown> = {
   date: new Date().toISOString().slice(0, 10),
   node: process.version,
   cpu_threads: threads,
   peak_matmul: { gflops: +peak.gflops.toFixed(1), shape: peak.shape, note: 'onnxruntime fp32 MatMul, no output copy' },
-  encode,
 };
+if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
+if (only.includes('train')) out.train = await trainBench({ threads, steps: Number(values['train-steps']), torch: hasTorch }, peak.gflops);
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -51,7 +51,7 @@ import shutil
 import sys
 import tempfile
 from collections import OrderedDict
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -601,7 +601,7 @@ def run(model_dir: str, plan: dict, out_dir: str, dtype: torch.dtype = torch.flo
 # Self-test
 # ---------------------------------------------------------------------------
 
-def _st_embeddings_np_checks(rng) -> List[str]:
+def _loss_formula_checks(rng) -> List[str]:
     """Each loss against an independent loop-based numpy evaluation on fixed random embeddings."""
     fails = []
     B, D = 4, 6
@@ -621,7 +621,7 @@ def _st_embeddings_np_checks(rng) -> List[str]:
         if not ok:
             fails.append(f"{label}: got {got!r}, want {want!r}")
 
-    def L(spec, reps, y=None, kind=None):
+    def L(spec, reps, y=None):
         loss = build_loss(spec, D, torch.float64)
         return loss([T[i] for i in reps], y)
 
@@ -756,7 +756,7 @@ def selftest() -> int:
         failures += not ok
         print(f"{'ok ' if ok else 'FAIL'} {label}{(' ' + extra) if extra else ''}")
 
-    fails = _st_embeddings_np_checks(rng)
+    fails = _loss_formula_checks(rng)
     report(not fails, "loss formulas vs independent numpy loops", "; ".join(fails))
 
     # lr schedules (step i uses base * lambda(i))
@@ -889,6 +889,39 @@ def selftest() -> int:
             and n_all > n_model
         report(ok, "SoftmaxLoss grad norm: joint includes classifier, trainer excludes it",
                f"model={n_model:.6g} all={n_all:.6g}")
+        # "trainer": the classifier's gradient is never zeroed, so it accumulates over steps
+        # (checked with lr 0, where every step's gradient can be recomputed independently)
+        t_plan["optimizer"]["lr"] = 0.0
+        acc = ReferenceTrainer(plain, t_plan, torch.float64)
+        acc.train()
+        want = 0
+        for st in t_plan["steps"]:
+            one = ReferenceTrainer(plain, t_plan, torch.float64)
+            one.step_loss(st).backward()
+            want = want + one.loss.params["classifier.weight"].grad
+        got = acc.loss.params["classifier.weight"].grad
+        report(got is not None and float((got - want).abs().max()) < 1e-12,
+               "SoftmaxLoss 'trainer' mode: classifier gradient accumulates across steps")
+
+        # checkpoint names are kept (bert. prefix); float32 and float64 runs agree closely
+        pref = os.path.join(tmp, "prefixed")
+        base.make_model(pref, {"pooling_mode_cls_token": True}, prefix="bert.")
+        plan = plan_for({"name": "CoSENTLoss"}, pref)
+        t32 = ReferenceTrainer(pref, plan, torch.float32)
+        r32 = t32.train()
+        t64 = ReferenceTrainer(pref, plan, torch.float64)
+        r64 = t64.train()
+        w32, w64 = t32.weights(), t64.weights()
+        names_ok = all(k.startswith("bert.") for k in w32) and len(w32) == 37
+        err = max(abs(x - y) / max(abs(y), 1.0) for x, y in zip(r32["losses"], r64["losses"]))
+        # Adam normalises each coordinate, so coordinates whose gradient is at float32 noise level can
+        # move by up to ~lr either way; compare the bulk of the coordinates
+        diffs = np.concatenate([np.abs(w32[k] - w64[k]).ravel() for k in w32])
+        werr = float(np.quantile(diffs, 0.99))
+        print(f"     float32-float64 weight diff quantiles 50/99/100%: {np.quantile(diffs, 0.5):.1e} "
+              f"{werr:.1e} {diffs.max():.1e}")
+        report(names_ok and err < 1e-4 and werr < 1e-5, "bert. prefix names kept; float32 vs float64 run",
+               f"loss rel diff {err:.1e}, 99% weight diff {werr:.1e}")
 
         # finite differences (float64) of the first-step gradient
         for spec, model_dir in (({"name": "CoSENTLoss"}, dn), ({"name": "SoftmaxLoss", "num_labels": 3}, plain),

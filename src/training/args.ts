@@ -32,6 +32,8 @@ export interface TrainingArgs {
   earlyStoppingPatience: number | null;
   earlyStoppingThreshold: number;
   freezeWordEmbeddings: boolean;
+  /** Update only the word-embedding rows each batch uses (lazy AdamW on the table; much faster). */
+  sparseEmbeddings: boolean;
   /** What to do with a step whose loss or gradient is NaN/infinite: stop the run, or skip the step. */
   onNonFinite: 'stop' | 'skip';
   threads: number | null;
@@ -65,6 +67,7 @@ export const DEFAULT_ARGS: TrainingArgs = {
   earlyStoppingPatience: null,
   earlyStoppingThreshold: 0,
   freezeWordEmbeddings: false,
+  sparseEmbeddings: false,
   onNonFinite: 'stop',
   threads: null,
 };
@@ -105,6 +108,7 @@ const KINDS: Record<keyof TrainingArgs, { kind: Kind; nullable?: boolean; values
   earlyStoppingPatience: { kind: 'posint', nullable: true },
   earlyStoppingThreshold: { kind: 'nonnegnum' },
   freezeWordEmbeddings: { kind: 'bool' },
+  sparseEmbeddings: { kind: 'bool' },
   onNonFinite: { kind: 'string', values: ['stop', 'skip'] },
   threads: { kind: 'posint', nullable: true },
 };

@@ -18,14 +18,15 @@ export interface TrainableParam {
 export class InputParamSource implements ParamSource {
   readonly used = new Map<string, Value>();
 
-  constructor(private readonly g: GraphBuilder, private readonly lookup: (name: string) => TrainableParam, private readonly prefix = '') {}
+  /** `rowsOnly`: parameters fed as the rows a batch uses ([rows, …] instead of their full shape). */
+  constructor(private readonly g: GraphBuilder, private readonly lookup: (name: string) => TrainableParam, private readonly prefix = '', private readonly rowsOnly: ReadonlySet<string> = new Set()) {}
 
   tensor(name: string): Value {
     const full = this.prefix + name;
     let v = this.used.get(full);
     if (!v) {
       const p = this.lookup(full);
-      v = this.g.input(full, 'float32', [...p.param.shape]);
+      v = this.g.input(full, 'float32', this.rowsOnly.has(full) ? ['rows', ...p.param.shape.slice(1)] : [...p.param.shape]);
       this.used.set(full, v);
     }
     return v;

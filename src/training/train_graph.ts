@@ -36,6 +36,11 @@ export interface TrainGraphOptions {
   /** Seed of the dropout masks; null turns dropout off. */
   dropoutSeed: number | null;
   freezeWordEmbeddings: boolean;
+  /**
+   * Feed only the word-embedding rows the batch uses (input_ids then index those rows) and
+   * update only them: lazy AdamW on the table, as torch's SparseAdam; far less work per step.
+   */
+  sparseEmbeddings?: boolean;
 }
 
 export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
@@ -82,7 +87,8 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
   const stepSize = g.input('step_size', 'float32', []);
   const bc2Sqrt = g.input('bias_correction2_sqrt', 'float32', []);
 
-  const src = new InputParamSource(g, lookup);
+  const sparse = !!o.sparseEmbeddings && !o.freezeWordEmbeddings;
+  const src = new InputParamSource(g, lookup, '', sparse ? new Set([WORD_EMBEDDINGS]) : new Set());
   let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
   for (const m of model.modules) {
     const mod = m.module;
@@ -122,7 +128,7 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
       const x = allUsed.get(p.name)!;
       let gr = grads.get(x)!;
       if (coef) gr = g.mul(gr, coef);
-      const shape = [...p.param.shape];
+      const shape = x.shape ? [...x.shape] : [...p.param.shape];
       const m = g.input(`${p.name}:m`, 'float32', shape);
       const v = g.input(`${p.name}:v`, 'float32', shape);
       const m2 = g.add(g.mul(m, g.scalar(b1)), g.mul(gr, g.scalar(1 - b1)));

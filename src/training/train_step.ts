@@ -7,7 +7,7 @@ import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { Session } from '../runtime/session.js';
-import { buildTrainGraph, collectParams, type BuiltTrainGraph } from './train_graph.js';
+import { buildTrainGraph, collectParams, WORD_EMBEDDINGS, type BuiltTrainGraph } from './train_graph.js';
 import type { TrainableParam } from './param_source.js';
 
 export interface OptimizerOptions {
@@ -19,6 +19,8 @@ export interface OptimizerOptions {
   /** Seed of the dropout masks; null: dropout off. */
   dropoutSeed: number | null;
   freezeWordEmbeddings: boolean;
+  /** Update only the word-embedding rows each batch uses (lazy AdamW on the table). */
+  sparseEmbeddings?: boolean;
   threads?: number;
 }
 
@@ -58,6 +60,7 @@ export class TrainStep {
       const built = buildTrainGraph(this.model, this.loss, this.params, {
         columns, labelDim, maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps,
         dropoutSeed: this.opts.dropoutSeed, freezeWordEmbeddings: this.opts.freezeWordEmbeddings,
+        sparseEmbeddings: this.opts.sparseEmbeddings,
       });
       p = Session.create(built.bytes, { threads: this.opts.threads, cache: false }).then((session) => ({ built, session }));
       this.graphs.set(key, p);
@@ -112,7 +115,21 @@ export class TrainStep {
       into[`${p.name}:m:new`] = feeds[`${p.name}:m`];
       into[`${p.name}:v:new`] = feeds[`${p.name}:v`];
     }
+    const sparse = built.updated.find((p) => p.name === WORD_EMBEDDINGS && this.opts.sparseEmbeddings);
+    let rows: Rows | null = null;
+    if (sparse) {
+      rows = gatherRows(inputIds, sparse.param.data, this.moments.get(sparse.name)!, sparse.param.shape[1]);
+      const dims = [rows.ids.length, sparse.param.shape[1]];
+      feeds.input_ids = { dtype: 'int64', dims: [N, S], data: rows.local };
+      feeds[sparse.name] = { dtype: 'float32', dims, data: rows.p };
+      feeds[`${sparse.name}:m`] = { dtype: 'float32', dims, data: rows.m };
+      feeds[`${sparse.name}:v`] = { dtype: 'float32', dims, data: rows.v };
+      into[`${sparse.name}:new`] = feeds[sparse.name];
+      into[`${sparse.name}:m:new`] = feeds[`${sparse.name}:m`];
+      into[`${sparse.name}:v:new`] = feeds[`${sparse.name}:v`];
+    }
     const res = await session.runInto(feeds, into, ['loss', 'grad_norm', 'finite']);
+    if (sparse && rows) scatterRows(rows, sparse.param.data, this.moments.get(sparse.name)!, sparse.param.shape[1]);
     return {
       loss: Number(res.loss.data[0]),
       gradNorm: Number(res.grad_norm.data[0]),
@@ -126,4 +143,41 @@ export class TrainStep {
     for (const p of this.graphs.values()) await (await p).session.release();
     this.graphs.clear();
   }
+}
+
+interface Rows {
+  /** The distinct token ids of the batch, ascending. */
+  ids: Int32Array;
+  /** input_ids rewritten as positions in `ids`. */
+  local: BigInt64Array;
+  p: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** Copies out the table rows (and their moments) that a batch's ids use. */
+function gatherRows(inputIds: BigInt64Array, table: Float32Array, mv: { m: Float32Array; v: Float32Array }, width: number): Rows {
+  const uniq = Int32Array.from(new Set(Array.from(inputIds, Number))).sort();
+  const pos = new Map<number, number>();
+  uniq.forEach((id, i) => pos.set(id, i));
+  const local = BigInt64Array.from(inputIds, (x) => BigInt(pos.get(Number(x))!));
+  const n = uniq.length * width;
+  const p = new Float32Array(n);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  uniq.forEach((id, i) => {
+    p.set(table.subarray(id * width, (id + 1) * width), i * width);
+    m.set(mv.m.subarray(id * width, (id + 1) * width), i * width);
+    v.set(mv.v.subarray(id * width, (id + 1) * width), i * width);
+  });
+  return { ids: uniq, local, p, m, v };
+}
+
+/** Writes the updated rows back into the table and its moments. */
+function scatterRows(r: Rows, table: Float32Array, mv: { m: Float32Array; v: Float32Array }, width: number): void {
+  r.ids.forEach((id, i) => {
+    table.set(r.p.subarray(i * width, (i + 1) * width), id * width);
+    mv.m.set(r.m.subarray(i * width, (i + 1) * width), id * width);
+    mv.v.set(r.v.subarray(i * width, (i + 1) * width), id * width);
+  });
 }

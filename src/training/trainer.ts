@@ -190,7 +190,7 @@ export class Trainer {
         if (!m.has(p.loss)) {
           m.set(p.loss, new TrainStep(this.model, p.loss, {
             learningRate: a.learningRate, weightDecay: a.weightDecay, betas: [a.adamBeta1, a.adamBeta2], eps: a.adamEpsilon,
-            maxGradNorm: a.maxGradNorm, dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, threads: a.threads ?? undefined,
+            maxGradNorm: a.maxGradNorm, dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, sparseEmbeddings: a.sparseEmbeddings, threads: a.threads ?? undefined,
           }, moments));
         }
       }

@@ -87,7 +87,8 @@ function trimSpan(text: string, start: number, end: number): Span | null {
 /**
  * Sentence spans of a text (whitespace trimmed, so text.slice(start, end) is the sentence):
  * Intl.Segmenter's sentence breaks, except after a known abbreviation or a single-letter
- * initial ("Mr.", "e.g.", "J.") followed by more text on the same line.
+ * initial ("Mr.", "e.g.", "J.") and before a lower-case letter ('"Really?" she asked.'),
+ * when the text goes on in the same line.
  */
 export function splitSentences(text: string, opts: { locale?: string; abbreviations?: Iterable<string> } = {}): Span[] {
   const abbreviations = new Set(opts.abbreviations ?? DEFAULT_ABBREVIATIONS);
@@ -96,7 +97,11 @@ export function splitSentences(text: string, opts: { locale?: string; abbreviati
     const span = trimSpan(text, seg.index, seg.index + seg.segment.length);
     if (span === null) continue;
     const prev = spans[spans.length - 1];
-    if (prev !== undefined && endsWithAbbreviation(text, prev, abbreviations) && !/[\n\r\u2028\u2029]/.test(text.slice(prev.end, span.start))) {
+    if (
+      prev !== undefined &&
+      (endsWithAbbreviation(text, prev, abbreviations) || /^\p{Ll}/u.test(text[span.start]!)) &&
+      !/[\n\r\u2028\u2029]/.test(text.slice(prev.end, span.start))
+    ) {
       prev.end = span.end;
       continue;
     }

@@ -20,6 +20,11 @@ export interface Example {
   id?: string;
 }
 
+/**
+ * A preset (stsb, nli, mrpc; beir-corpus and beir-queries give Example.id and one text;
+ * beir-qrels gives texts [query id, document id] and the relevance score as label) or a
+ * plain row format mapped with DatasetSpec.columns.
+ */
 export type DatasetFormat =
   | 'stsb' | 'nli' | 'mrpc'
   | 'csv' | 'tsv' | 'jsonl' | 'parquet'
@@ -303,8 +308,7 @@ export class DatasetStream implements AsyncIterable<Example> {
       }
     }
     if (this.emptyTexts > 0) log.note(`${this.emptyTexts} empty text field(s) kept as ''`);
-    if (this.seenNames.size > 0 && !this.deferNames) {
-      log.report.labelMap = Object.fromEntries(this.seenNames);
+    if (this.seenNames.size > 0) {
       log.note('class labels numbered in order of first appearance; pass labelMap for a fixed numbering');
     }
   }
@@ -490,6 +494,7 @@ export class DatasetStream implements AsyncIterable<Example> {
     if (id === undefined) {
       id = this.seenNames.size;
       this.seenNames.set(s, id);
+      this.reader.log.report.labelMap = Object.fromEntries(this.seenNames);
     }
     return id;
   }

@@ -282,6 +282,7 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
     let header: string[] | undefined;
     let expected = opts.fieldCount;
     let sawBytes = false;
+    let invalidUtf8 = 0;
     const out: ParsedRecord[] = [];
 
     function* handle(records: ParsedRecord[]): Generator<Row> {
@@ -342,7 +343,7 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
       }
     }
 
-    for await (const text of readTextChunks(path, kind)) {
+    for await (const text of readTextChunks(path, kind, (n) => (invalidUtf8 += n))) {
       sawBytes = true;
       parser.push(text, out);
       if (out.length > 0) {
@@ -353,6 +354,9 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
     parser.end(out);
     yield* handle(out);
     log.report.emptyLines = parser.emptyLines;
+    if (invalidUtf8 > 0) {
+      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)`);
+    }
     if (log.report.rows === 0 && opts.allowEmpty !== true) {
       const what = !sawBytes ? 'the file is empty'
         : header !== undefined ? 'the file has a header row but no data rows'

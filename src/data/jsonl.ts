@@ -23,8 +23,9 @@ export function readJsonl(path: string, opts: JsonlOptions = {}): RowReader {
   const log = newLog(path, 'jsonl', 'line', opts);
   return new RowReader(path, 'jsonl', log, async function* (reader): AsyncGenerator<Row> {
     let sawBytes = false;
+    let invalidUtf8 = 0;
     const chunks = (async function* () {
-      for await (const text of readTextChunks(path, 'JSON lines')) {
+      for await (const text of readTextChunks(path, 'JSON lines', (n) => (invalidUtf8 += n))) {
         sawBytes = true;
         yield text;
       }
@@ -50,6 +51,9 @@ export function readJsonl(path: string, opts: JsonlOptions = {}): RowReader {
       const record = value as { [key: string]: FieldValue };
       reader.columns ??= Object.keys(record);
       yield { line, record };
+    }
+    if (invalidUtf8 > 0) {
+      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)`);
     }
     if (log.report.rows === 0 && opts.allowEmpty !== true) {
       const what = sawBytes ? 'the file has only blank lines' : 'the file is empty';

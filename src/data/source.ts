@@ -66,9 +66,10 @@ function checkText(path: string, head: Buffer, wanted: string): void {
 
 /**
  * Streams the file as UTF-8 text chunks: BOM dropped, .gz (by magic bytes) decompressed,
- * non-text files refused. `wanted` names the expected format in messages ("CSV", "JSON lines").
+ * non-text files refused. `wanted` names the expected format in messages ("CSV", "JSON lines");
+ * onInvalidUtf8 hears how many invalid byte sequences were replaced by U+FFFD.
  */
-export async function* readTextChunks(path: string, wanted: string): AsyncGenerator<string> {
+export async function* readTextChunks(path: string, wanted: string, onInvalidUtf8?: (count: number) => void): AsyncGenerator<string> {
   const head = await peekBytes(path, SNIFF_BYTES);
   const gzip = isGzip(head);
   if (!gzip) checkText(path, head, wanted);
@@ -90,6 +91,11 @@ export async function* readTextChunks(path: string, wanted: string): AsyncGenera
         if (gzip) checkText(path, chunk.subarray(0, SNIFF_BYTES), wanted);
       }
       let text = decoder.write(chunk);
+      if (onInvalidUtf8 !== undefined) {
+        // U+FFFD in the text that the bytes did not spell out (EF BF BD) replaced invalid UTF-8
+        const invalid = countOf(text, '\uFFFD') - countBytes(chunk);
+        if (invalid > 0) onInvalidUtf8(invalid);
+      }
       if (firstText && text.length > 0) {
         firstText = false;
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -110,6 +116,19 @@ export async function* readTextChunks(path: string, wanted: string): AsyncGenera
   let rest = decoder.end();
   if (firstText && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
   if (rest.length > 0) yield rest;
+}
+
+function countOf(text: string, ch: string): number {
+  let n = 0;
+  for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) n++;
+  return n;
+}
+
+const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd]);
+function countBytes(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(REPLACEMENT_BYTES); i !== -1; i = buf.indexOf(REPLACEMENT_BYTES, i + 3)) n++;
+  return n;
 }
 
 /** One physical line: its 1-based number and its text without the line break (\n or \r\n). */

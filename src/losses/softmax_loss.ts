@@ -87,7 +87,15 @@ export class SoftmaxLoss implements Loss {
     };
   }
 
+  /** The classifier's weights: created once (seeded), then the same buffers, which training updates in place. */
   parameters(): Map<string, Param> {
+    this.params ??= this.initialParameters();
+    return this.params;
+  }
+
+  private params: Map<string, Param> | null = null;
+
+  private initialParameters(): Map<string, Param> {
     const fanIn = this.inFeatures;
     const bound = 1 / Math.sqrt(fanIn);
     const rng = new Rng(this.seed);

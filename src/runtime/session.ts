@@ -40,7 +40,10 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     logSeverityLevel: 3,
   };
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
-  if (opts.profile) o.enableProfiling = true;
+  if (opts.profile) {
+    o.enableProfiling = true;
+    (o as Record<string, unknown>).profileFilePrefix = 'onnxruntime_profile';
+  }
   return o;
 }
 

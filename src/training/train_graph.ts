@@ -4,7 +4,8 @@
 //   c = min(max_norm / (‖g‖ + 1e-6), 1);  g ← c·g
 //   p ← p·(1 − lr·wd);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
 //   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-// Updates are applied only when the loss and the gradient norm are finite. The step-dependent
+// Updates are applied only when the loss and the gradient norm are finite (the step's scalars
+// are gated so that a non-finite step leaves every buffer bit-for-bit unchanged). The step-dependent
 // scalars (1 − lr·wd, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)) are inputs computed in float64 by the trainer.
 // Inputs: input_ids, attention_mask, [labels], the scalars, and each parameter with its two
 // moments; outputs: loss, grad_norm, finite, and the updated parameters and moments (the trainer
@@ -122,23 +123,30 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
     const check = g.add(norm, lossValue);
     const finite = g.equal(g.sub(check, check), g.scalar(0));
     g.output(finite, 'finite');
-    const coef = o.maxGradNorm ? g.min(g.div(g.scalar(o.maxGradNorm), g.add(norm, g.scalar(1e-6))), g.scalar(1)) : null;
+    const coef = o.maxGradNorm ? g.min(g.div(g.scalar(o.maxGradNorm), g.add(norm, g.scalar(1e-6))), g.scalar(1)) : g.scalar(1);
+    // Step scalars, gated by `finite`: a non-finite step leaves p, m and v exactly as they were
+    // (β = 1, scale 0, step 0, decay 1) after the gradient's NaNs are replaced by zeros.
     const [b1, b2] = o.betas;
+    const gate = (on: Value, off: number): Value => g.where(finite, on, g.scalar(off));
+    const b1e = gate(g.scalar(b1), 1);
+    const b2e = gate(g.scalar(b2), 1);
+    const s1 = gate(g.mul(coef, g.scalar(1 - b1)), 0);
+    const s2 = gate(g.mul(g.mul(coef, coef), g.scalar(1 - b2)), 0);
+    const stepE = gate(stepSize, 0);
+    const decayE = gate(decayMult, 1);
     for (const p of updated) {
       const x = allUsed.get(p.name)!;
-      let gr = grads.get(x)!;
-      if (coef) gr = g.mul(gr, coef);
+      const gr = g.where(finite, grads.get(x)!, g.scalar(0));
       const shape = x.shape ? [...x.shape] : [...p.param.shape];
       const m = g.input(`${p.name}:m`, 'float32', shape);
       const v = g.input(`${p.name}:v`, 'float32', shape);
-      const m2 = g.add(g.mul(m, g.scalar(b1)), g.mul(gr, g.scalar(1 - b1)));
-      const v2 = g.add(g.mul(v, g.scalar(b2)), g.mul(g.mul(gr, gr), g.scalar(1 - b2)));
+      const m2 = g.add(g.mul(m, b1e), g.mul(gr, s1));
+      const v2 = g.add(g.mul(v, b2e), g.mul(g.mul(gr, gr), s2));
       const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), g.scalar(o.eps));
-      const decayed = p.decay ? g.mul(x, decayMult) : x;
-      const p2 = g.sub(decayed, g.mul(stepSize, g.div(m2, denom)));
-      g.output(g.where(finite, p2, x), `${p.name}:new`);
-      g.output(g.where(finite, m2, m), `${p.name}:m:new`);
-      g.output(g.where(finite, v2, v), `${p.name}:v:new`);
+      const decayed = p.decay ? g.mul(x, decayE) : x;
+      g.output(g.sub(decayed, g.mul(stepE, g.div(m2, denom))), `${p.name}:new`);
+      g.output(m2, `${p.name}:m:new`);
+      g.output(v2, `${p.name}:v:new`);
     }
   });
   prune(g.graph);

@@ -381,6 +381,16 @@ test('gzip-compressed files are read transparently', async () => {
   });
 });
 
+test('invalid UTF-8 (a Windows-1252 file) is read with U+FFFD and noted in the report', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'latin1.csv');
+    await writeFile(path, Buffer.concat([Buffer.from('text\ncaf'), Buffer.from([0xe9]), Buffer.from('\nok \uFFFD kept\n')]));
+    const r = await loadDataset({ path, format: 'csv' });
+    assert.deepEqual(r.examples.map((e) => e.texts[0]), ['caf\uFFFD', 'ok \uFFFD kept']);
+    assert.match(r.report.notes.join('\n'), /^1 invalid UTF-8 byte sequence\(s\) replaced by U\+FFFD; the file may not be UTF-8/m);
+  });
+});
+
 // ---------------------------------------------------------------- mapping and labels
 
 test('column mapping: roles in role order, extra negatives, inferred columns, labelKind checks', async () => {

@@ -7,12 +7,16 @@ import { createModel, usage as createUsage } from './commands/create_model.js';
 import { encode, usage as encodeUsage } from './commands/encode.js';
 import { info, usage as infoUsage } from './commands/info.js';
 import { quickstart, usage as quickUsage } from './commands/quickstart.js';
+import { train, usage as trainUsage } from './commands/train.js';
+import { evaluate, usage as evaluateUsage } from './commands/evaluate.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; summary: string }> = {
   quickstart: { run: quickstart, usage: quickUsage, summary: 'build a MiniLM-shaped model and encode the sample sentences (built-in defaults)' },
   'create-model': { run: createModel, usage: createUsage, summary: 'write a randomly initialised BERT-family model' },
   encode: { run: encode, usage: encodeUsage, summary: 'embed a text or JSON-lines file into .npy or .jsonl' },
   info: { run: info, usage: infoUsage, summary: 'describe a model' },
+  train: { run: train, usage: trainUsage, summary: 'fine-tune a model from a JSON configuration' },
+  evaluate: { run: evaluate, usage: evaluateUsage, summary: 'sts, binary, triplets or retrieval metrics of a model' },
 };
 
 function help(): string {

@@ -1,0 +1,71 @@
+// `sentencekit train --config FILE.json`: fine-tunes a model as the configuration says (see
+// src/training/config.ts), checking everything before any work, and prints a JSON summary.
+
+import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { Pooling } from '../../models/pooling.js';
+import { loadDataset } from '../../data/dataset.js';
+import { createLoss } from '../../losses/index.js';
+import type { Loss } from '../../losses/loss.js';
+import { readTrainConfig, type TrainConfig } from '../../training/config.js';
+import { ConfigError } from '../../training/args.js';
+import { Trainer, type TrainDataset } from '../../training/trainer.js';
+import { buildEvaluator } from '../evaluator_spec.js';
+import { parse, required } from '../args.js';
+
+export const usage = `Usage: sentencekit train --config FILE.json [--resume [CHECKPOINT_DIR]]
+
+Fine-tunes a Sentence Transformer. FILE.json:
+  { "model": "DIR or hub id" (or {"create": {"tokenizer", "hidden", "layers", "heads", "intermediate"}}),
+    "train": { "path": "sts-train.csv", "format": "stsb" },   (or a list of named datasets)
+    "eval":  { "path": "sts-dev.csv", "format": "stsb", "evaluator": "sts" },
+    "loss":  { "name": "CoSENTLoss", "scale": 20 },
+    "args":  { "epochs": 1, "batchSize": 16, "learningRate": 2e-5, "warmupRatio": 0.1, … },
+    "output": "DIR" }
+Formats: stsb, nli, mrpc, csv, tsv, jsonl, parquet. Evaluators: sts, binary, triplet, retrieval.
+--resume continues from the newest checkpoint in the output folder (or the one given).`;
+
+function lossFrom(spec: Record<string, unknown>, dim: number, where: string): Loss {
+  const { name, ...options } = spec;
+  if (typeof name !== 'string') throw new ConfigError(`${where}.name: required`);
+  if (name === 'SoftmaxLoss' && options.embeddingDim === undefined) options.embeddingDim = dim;
+  try {
+    return createLoss(name, options);
+  } catch (e) {
+    throw new ConfigError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransformer; datasets: TrainDataset[]; loss: Loss | Record<string, Loss> }> {
+  const model = typeof cfg.model === 'string'
+    ? await SentenceTransformer.load(cfg.model)
+    : await SentenceTransformer.create({ ...cfg.model.create, tokenizerDir: cfg.model.create.tokenizer, pooling: cfg.model.create.pooling ? Pooling.parseMode(cfg.model.create.pooling) : undefined });
+  const dim = model.dimension;
+  const loss = cfg.lossPerDataset
+    ? Object.fromEntries(Object.entries(cfg.loss).map(([k, v]) => [k, lossFrom(v as Record<string, unknown>, dim, `loss.${k}`)]))
+    : lossFrom(cfg.loss as Record<string, unknown>, dim, 'loss');
+  const datasets: TrainDataset[] = [];
+  for (const t of cfg.train) {
+    const l = cfg.lossPerDataset ? (loss as Record<string, Loss>)[t.name!] : (loss as Loss);
+    const labelKind = t.labelKind ?? (l.labelKind === 'none' ? 'none' : l.labelKind === 'embedding' ? 'embedding' : l.labelKind);
+    const d = await loadDataset({ ...t, labelKind }, { limit: t.limit });
+    const report = d.report as unknown as { badRows?: number };
+    if (report.badRows) process.stderr.write(`${t.path}: ${report.badRows} bad row(s) skipped\n`);
+    datasets.push({ name: t.name, examples: d.examples, columns: d.columns });
+  }
+  return { model, datasets, loss };
+}
+
+export async function train(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { config: { type: 'string' }, resume: { type: 'boolean', default: false }, help: { type: 'boolean' } }, usage);
+  const cfg = await readTrainConfig(required(values, 'config', usage));
+  const { model, datasets, loss } = await prepare(cfg);
+  const evaluator = cfg.eval ? (await buildEvaluator(cfg.eval)).evaluator : null;
+  const trainer = new Trainer({
+    model, trainDataset: datasets, loss, args: cfg.args, evaluator, outputDir: cfg.output,
+    multiDatasetSampling: cfg.multiDatasetSampling,
+    resumeFromCheckpoint: values.resume ? (positionals[0] ?? true) : false,
+    baseModel: cfg.baseModel ?? (typeof cfg.model === 'string' ? cfg.model : 'a randomly initialised BERT model'),
+  });
+  const r = await trainer.train();
+  process.stdout.write(JSON.stringify({ output: cfg.output, steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_training_loss: r.trainingLoss, evaluation: r.metrics }, null, 2) + '\n');
+}

@@ -16,6 +16,7 @@ import { MarginMSELoss } from './margin_mse_loss.js';
 import { MatryoshkaLoss } from './matryoshka_loss.js';
 import { MSELoss } from './mse_loss.js';
 import { MultipleNegativesRankingLoss } from './multiple_negatives_ranking_loss.js';
+import { CachedMultipleNegativesRankingLoss } from './cached_multiple_negatives_ranking_loss.js';
 import { MultipleNegativesSymmetricRankingLoss } from './multiple_negatives_symmetric_ranking_loss.js';
 import { OnlineContrastiveLoss } from './online_contrastive_loss.js';
 import { DISTANCE_METRICS, PAIRWISE_SIMILARITY_FUNCTIONS, SIMILARITY_FUNCTIONS } from './similarity.js';
@@ -34,6 +35,7 @@ export { MarginMSELoss, type MarginMSELossOptions } from './margin_mse_loss.js';
 export { MatryoshkaLoss, type MatryoshkaLossOptions } from './matryoshka_loss.js';
 export { MSELoss } from './mse_loss.js';
 export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking_loss.js';
+export { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './cached_multiple_negatives_ranking_loss.js';
 export { MultipleNegativesSymmetricRankingLoss } from './multiple_negatives_symmetric_ranking_loss.js';
 export { OnlineContrastiveLoss, type OnlineContrastiveLossOptions } from './online_contrastive_loss.js';
 export { SoftmaxLoss, type SoftmaxLossOptions } from './softmax_loss.js';
@@ -69,6 +71,10 @@ const LOSSES: Record<string, LossSpec> = {
   MultipleNegativesRankingLoss: {
     options: { scale: num, similarityFct: oneOf(SIMILARITY_FUNCTIONS) },
     make: (o) => new MultipleNegativesRankingLoss(checked(o)),
+  },
+  CachedMultipleNegativesRankingLoss: {
+    options: { scale: num, similarityFct: oneOf(SIMILARITY_FUNCTIONS), miniBatchSize: int },
+    make: (o) => new CachedMultipleNegativesRankingLoss(checked(o)),
   },
   MultipleNegativesSymmetricRankingLoss: {
     options: { scale: num, similarityFct: oneOf(SIMILARITY_FUNCTIONS) },

@@ -8,6 +8,8 @@ export interface TrainingArgs {
   epochs: number;
   maxSteps: number | null;
   batchSize: number;
+  /** Batches whose gradients are summed (each scaled by 1/k) before one optimizer step. */
+  gradientAccumulationSteps: number;
   learningRate: number;
   warmupRatio: number;
   warmupSteps: number;
@@ -43,6 +45,7 @@ export const DEFAULT_ARGS: TrainingArgs = {
   epochs: 1,
   maxSteps: null,
   batchSize: 16,
+  gradientAccumulationSteps: 1,
   learningRate: 2e-5,
   warmupRatio: 0,
   warmupSteps: 0,
@@ -84,6 +87,7 @@ const KINDS: Record<keyof TrainingArgs, { kind: Kind; nullable?: boolean; values
   epochs: { kind: 'posnum' },
   maxSteps: { kind: 'posint', nullable: true },
   batchSize: { kind: 'posint' },
+  gradientAccumulationSteps: { kind: 'posint' },
   learningRate: { kind: 'nonnegnum' },
   warmupRatio: { kind: 'ratio' },
   warmupSteps: { kind: 'nonnegint' },

@@ -70,57 +70,82 @@ export interface BuiltTrainGraph {
   updated: TrainableParam[];
 }
 
-export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: TrainableParam[], o: TrainGraphOptions): BuiltTrainGraph {
-  const g = new GraphBuilder('train_step');
+interface GraphParts {
+  g: GraphBuilder;
+  lookup: (n: string) => TrainableParam;
+  byName: Map<string, TrainableParam>;
+}
+
+function parts(params: TrainableParam[], name: string): GraphParts {
+  const g = new GraphBuilder(name);
   const byName = new Map(params.map((p) => [p.name, p]));
   const lookup = (n: string): TrainableParam => {
     const p = byName.get(n);
     if (!p) throw new Error(`training graph: no parameter ${n}`);
     return p;
   };
+  return { g, lookup, byName };
+}
+
+/** The model's forward pass with parameters as inputs: stacked ids → per-column embeddings. */
+function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dropoutSeed: number | null, sparse: boolean): { embeddings: Value[]; stackedEmb: Value; src: InputParamSource } {
+  const { g, lookup } = pp;
   const inputIds = g.input('input_ids', 'int64', ['n', 'seq']);
   const attentionMask = g.input('attention_mask', 'int64', ['n', 'seq']);
-  let labels: Value | null = null;
-  if (loss.labelKind === 'score') labels = g.input('labels', 'float32', ['batch']);
-  else if (loss.labelKind === 'class') labels = g.input('labels', 'int64', ['batch']);
-  else if (loss.labelKind === 'embedding') labels = g.input('labels', 'float32', ['batch', o.labelDim ?? 'label_dim']);
-  const decayMult = g.input('decay_mult', 'float32', []);
-  const stepSize = g.input('step_size', 'float32', []);
-  const bc2Sqrt = g.input('bias_correction2_sqrt', 'float32', []);
-
-  const sparse = !!o.sparseEmbeddings && !o.freezeWordEmbeddings;
   const src = new InputParamSource(g, lookup, '', sparse ? new Set([WORD_EMBEDDINGS]) : new Set());
   let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
   for (const m of model.modules) {
     const mod = m.module;
-    if (mod instanceof BertTransformer) f = mod.build(g, src, f, { fuseQkv: false, dropout: o.dropoutSeed === null ? null : { seed: o.dropoutSeed } });
+    if (mod instanceof BertTransformer) f = mod.build(g, src, f, { fuseQkv: false, dropout: dropoutSeed === null ? null : { seed: dropoutSeed } });
     else if (mod instanceof Pooling) f = mod.build(g, f);
     else if (mod instanceof Dense) f = mod.build(g, f, m.path, new InputParamSource(g, lookup, `${m.path}/`));
     else if (mod instanceof Normalize) f = mod.build(g, f);
   }
   const emb = f.sentenceEmbedding!;
   const dim = model.dimension;
-  const stacked = g.reshape(emb, [o.columns, -1, dim]);
-  const embeddings = Array.from({ length: o.columns }, (_, c) => g.gather(stacked, g.scalar(c, 'int64'), 0));
-  const lossValue = g.scope('loss', () => loss.build({ g, embeddings, labels, params: new InputParamSource(g, lookup, 'loss/') }));
-  g.output(lossValue, 'loss');
+  if (columns === 1) return { embeddings: [emb], stackedEmb: emb, src };
+  const stacked = g.reshape(emb, [columns, -1, dim]);
+  return { embeddings: Array.from({ length: columns }, (_, c) => g.gather(stacked, g.scalar(c, 'int64'), 0)), stackedEmb: emb, src };
+}
 
-  const allUsed = new Map<string, Value>([...src.used]);
-  // parameters of Dense modules and of the loss were created by their own sources: find them among graph inputs
-  for (const v of g.graph.inputs) if (byName.has(v.name)) allUsed.set(v.name, v);
-  const trainable = params.filter((p) => p.trainable && allUsed.has(p.name));
-  const grads = gradients(g, lossValue, trainable.map((p) => allUsed.get(p.name)!));
-  const updated = trainable.filter((p) => grads.get(allUsed.get(p.name)!));
+function labelInput(g: GraphBuilder, loss: Loss, labelDim: number | undefined): Value | null {
+  if (loss.labelKind === 'score') return g.input('labels', 'float32', ['batch']);
+  if (loss.labelKind === 'class') return g.input('labels', 'int64', ['batch']);
+  if (loss.labelKind === 'embedding') return g.input('labels', 'float32', ['batch', labelDim ?? 'label_dim']);
+  return null;
+}
 
+/** Graph inputs that are parameters, by name. */
+function paramInputs(pp: GraphParts): Map<string, Value> {
+  const m = new Map<string, Value>();
+  for (const v of pp.g.graph.inputs) if (pp.byName.has(v.name)) m.set(v.name, v);
+  return m;
+}
+
+interface AdamWOptions {
+  maxGradNorm: number | null;
+  betas: [number, number];
+  eps: number;
+}
+
+/**
+ * Global-norm clipping and AdamW on `updated` with gradients `gradOf(name)`; outputs
+ * grad_norm, finite and every parameter's and moment's new value (`extraCheck` joins the
+ * finiteness test, e.g. the loss).
+ */
+function adamw(g: GraphBuilder, updated: TrainableParam[], valueOf: (n: string) => Value, gradOf: (n: string) => Value, o: AdamWOptions, extraCheck: Value | null): void {
+  const decayMult = g.input('decay_mult', 'float32', []);
+  const stepSize = g.input('step_size', 'float32', []);
+  const bc2Sqrt = g.input('bias_correction2_sqrt', 'float32', []);
   g.scope('optimizer', () => {
     let sumSq: Value | null = null;
     for (const p of updated) {
-      const s = g.op1('ReduceSumSquare', [grads.get(allUsed.get(p.name)!)!], { keepdims: 0 });
+      const s = g.op1('ReduceSumSquare', [gradOf(p.name)], { keepdims: 0 });
       sumSq = sumSq ? g.add(sumSq, s) : s;
     }
     const norm = sumSq ? g.sqrt(sumSq) : g.scalar(0);
     g.output(norm, 'grad_norm');
-    const check = g.add(norm, lossValue);
+    const check = extraCheck ? g.add(norm, extraCheck) : norm;
     const finite = g.equal(g.sub(check, check), g.scalar(0));
     g.output(finite, 'finite');
     const coef = o.maxGradNorm ? g.min(g.div(g.scalar(o.maxGradNorm), g.add(norm, g.scalar(1e-6))), g.scalar(1)) : g.scalar(1);
@@ -135,8 +160,8 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
     const stepE = gate(stepSize, 0);
     const decayE = gate(decayMult, 1);
     for (const p of updated) {
-      const x = allUsed.get(p.name)!;
-      const gr = g.where(finite, grads.get(x)!, g.scalar(0));
+      const x = valueOf(p.name);
+      const gr = g.where(finite, gradOf(p.name), g.scalar(0));
       const shape = x.shape ? [...x.shape] : [...p.param.shape];
       const m = g.input(`${p.name}:m`, 'float32', shape);
       const v = g.input(`${p.name}:v`, 'float32', shape);
@@ -149,7 +174,91 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
       g.output(v2, `${p.name}:v:new`);
     }
   });
+}
+
+export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: TrainableParam[], o: TrainGraphOptions): BuiltTrainGraph {
+  const pp = parts(params, 'train_step');
+  const { g, lookup } = pp;
+  const sparse = !!o.sparseEmbeddings && !o.freezeWordEmbeddings;
+  const { embeddings } = forward(pp, model, o.columns, o.dropoutSeed, sparse);
+  const labels = labelInput(g, loss, o.labelDim);
+  const lossValue = g.scope('loss', () => loss.build({ g, embeddings, labels, params: new InputParamSource(g, lookup, 'loss/') }));
+  g.output(lossValue, 'loss');
+  const used = paramInputs(pp);
+  const trainable = params.filter((p) => p.trainable && used.has(p.name));
+  const grads = gradients(g, lossValue, trainable.map((p) => used.get(p.name)!));
+  const updated = trainable.filter((p) => grads.get(used.get(p.name)!));
+  adamw(g, updated, (n) => used.get(n)!, (n) => grads.get(used.get(n)!)!, o, lossValue);
   prune(g.graph);
-  const inputs = params.filter((p) => allUsed.has(p.name));
-  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs, updated };
+  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated };
+}
+
+export interface BuiltGradGraph {
+  bytes: Uint8Array;
+  inputs: TrainableParam[];
+  /** Parameters whose gradient the graph adds into `${name}:acc`. */
+  updated: TrainableParam[];
+}
+
+/**
+ * Forward and backward without the update: adds `loss_scale · ∂L/∂p` into each accumulator
+ * (`${name}:acc` → `${name}:acc:new`, bound in place). With `seeded`, L is Σ emb ⊙ emb_grad for
+ * a given `emb_grad` [n, dim] (the second pass of GradCache) instead of the loss.
+ */
+export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, params: TrainableParam[], o: TrainGraphOptions & { seeded?: boolean }): BuiltGradGraph {
+  const pp = parts(params, 'grad_step');
+  const { g, lookup } = pp;
+  const { embeddings, stackedEmb } = forward(pp, model, o.seeded ? 1 : o.columns, o.dropoutSeed, false);
+  let objective: Value;
+  if (o.seeded) {
+    const seed = g.input('emb_grad', 'float32', ['n', model.dimension]);
+    objective = g.reduceSum(g.mul(stackedEmb, seed), [0, 1], false);
+  } else {
+    if (!loss) throw new Error('buildGradGraph: a loss is needed unless seeded');
+    const labels = labelInput(g, loss, o.labelDim);
+    objective = g.scope('loss', () => loss.build({ g, embeddings, labels, params: new InputParamSource(g, lookup, 'loss/') }));
+    g.output(objective, 'loss');
+  }
+  const scale = g.input('loss_scale', 'float32', []);
+  const used = paramInputs(pp);
+  const trainable = params.filter((p) => p.trainable && used.has(p.name));
+  const grads = gradients(g, objective, trainable.map((p) => used.get(p.name)!), scale);
+  const updated = trainable.filter((p) => grads.get(used.get(p.name)!));
+  for (const p of updated) {
+    const acc = g.input(`${p.name}:acc`, 'float32', [...p.param.shape]);
+    g.output(g.add(acc, grads.get(used.get(p.name)!)!), `${p.name}:acc:new`);
+  }
+  prune(g.graph);
+  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated };
+}
+
+/** Clipping and AdamW on accumulated gradients (`${name}:acc`), updating parameters and moments in place. */
+export function buildApplyGraph(updated: TrainableParam[], o: AdamWOptions): Uint8Array {
+  const g = new GraphBuilder('apply_step');
+  const ps = new Map(updated.map((p) => [p.name, g.input(p.name, 'float32', [...p.param.shape])]));
+  const accs = new Map(updated.map((p) => [p.name, g.input(`${p.name}:acc`, 'float32', [...p.param.shape])]));
+  adamw(g, updated, (n) => ps.get(n)!, (n) => accs.get(n)!, o, null);
+  return toModelProto(g.graph, { opset: g.opset });
+}
+
+/** The forward pass alone (no dropout): stacked ids → sentence embeddings [n, dim]. */
+export function buildEmbedGraph(model: SentenceTransformer, params: TrainableParam[]): { bytes: Uint8Array; inputs: TrainableParam[] } {
+  const pp = parts(params, 'embed');
+  const { stackedEmb } = forward(pp, model, 1, null, false);
+  pp.g.output(stackedEmb, 'embeddings');
+  prune(pp.g.graph);
+  const used = paramInputs(pp);
+  return { bytes: toModelProto(pp.g.graph, { opset: pp.g.opset }), inputs: params.filter((p) => used.has(p.name)) };
+}
+
+/** The loss on given embeddings (one [batch, dim] input per column) and its gradient with respect to each. */
+export function buildLossGradGraph(loss: Loss, columns: number, dim: number, labelDim?: number): Uint8Array {
+  const g = new GraphBuilder('loss_grad');
+  const embs = Array.from({ length: columns }, (_, c) => g.input(`emb_${c}`, 'float32', ['batch', dim]));
+  const labels = labelInput(g, loss, labelDim);
+  const value = g.scope('loss', () => loss.build({ g, embeddings: embs, labels, params: { tensor: () => { throw new Error('a loss with its own weights cannot be cached'); }, linear: () => { throw new Error('a loss with its own weights cannot be cached'); } } }));
+  g.output(value, 'loss');
+  const grads = gradients(g, value, embs);
+  embs.forEach((e, c) => g.output(grads.get(e) ?? g.mul(e, g.scalar(0)), `emb_grad_${c}`));
+  return toModelProto(g.graph, { opset: g.opset });
 }

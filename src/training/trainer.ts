@@ -20,6 +20,8 @@ import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
 import { lrLambda, warmupSteps } from './schedule.js';
 import { TrainStep } from './train_step.js';
+import { AccumulatingStep } from './accumulate.js';
+import { CachedMultipleNegativesRankingLoss } from '../losses/cached_multiple_negatives_ranking_loss.js';
 
 export interface Example {
   texts: string[];
@@ -180,19 +182,21 @@ export class Trainer {
     for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
     const prep = this.prepare();
     const epoch0 = this.schedule(prep, 0);
-    const total = a.maxSteps ?? Math.max(1, Math.ceil(a.epochs * epoch0.length));
+    const stepsPerEpoch = Math.ceil(epoch0.length / a.gradientAccumulationSteps);
+    const total = a.maxSteps ?? Math.max(1, Math.ceil(a.epochs * stepsPerEpoch));
     const warmup = warmupSteps(total, a.warmupSteps, a.warmupRatio);
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
     let state: TrainerState = { global_step: 0, epoch: 0, step_in_epoch: 0, best_metric: null, best_step: null, evals_without_improvement: 0, log_history: [] };
-    const makeSteps = (dropoutSeed: number | null): Map<Loss, TrainStep> => {
-      const m = new Map<Loss, TrainStep>();
+    const makeSteps = (dropoutSeed: number | null): Map<Loss, TrainStep | AccumulatingStep> => {
+      const m = new Map<Loss, TrainStep | AccumulatingStep>();
       for (const p of prep) {
-        if (!m.has(p.loss)) {
-          m.set(p.loss, new TrainStep(this.model, p.loss, {
-            learningRate: a.learningRate, weightDecay: a.weightDecay, betas: [a.adamBeta1, a.adamBeta2], eps: a.adamEpsilon,
-            maxGradNorm: a.maxGradNorm, dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, sparseEmbeddings: a.sparseEmbeddings, threads: a.threads ?? undefined,
-          }, moments));
-        }
+        if (m.has(p.loss)) continue;
+        const cached = p.loss instanceof CachedMultipleNegativesRankingLoss;
+        const o = {
+          learningRate: a.learningRate, weightDecay: a.weightDecay, betas: [a.adamBeta1, a.adamBeta2] as [number, number], eps: a.adamEpsilon,
+          maxGradNorm: a.maxGradNorm, dropoutSeed: cached ? null : dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, sparseEmbeddings: a.sparseEmbeddings, threads: a.threads ?? undefined,
+        };
+        m.set(p.loss, cached || a.gradientAccumulationSteps > 1 ? new AccumulatingStep(this.model, p.loss, o, moments) : new TrainStep(this.model, p.loss, o, moments));
       }
       return m;
     };
@@ -233,7 +237,7 @@ export class Trainer {
       const metrics = await this.opts.evaluator.evaluate(this.model);
       await this.model.close();
       lastMetrics = metrics;
-      await log({ step: state.global_step, epoch: +(state.global_step / epoch0.length).toFixed(4), ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])) });
+      await log({ step: state.global_step, epoch: +(state.global_step / stepsPerEpoch).toFixed(4), ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])) });
       for (const cb of this.opts.callbacks ?? []) await cb.onEvaluate?.(state.global_step, metrics);
       const key = a.metricForBestModel ?? this.opts.evaluator.primaryMetric ?? Object.keys(metrics)[0];
       const value = metrics[key] ?? metrics[`eval_${key}`];
@@ -264,18 +268,24 @@ export class Trainer {
     try {
       outer: for (let epoch = state.epoch; ; epoch++) {
         const batches = epoch === 0 ? epoch0 : this.schedule(prep, epoch);
-        for (let b = epoch === state.epoch ? state.step_in_epoch : 0; b < batches.length; b++) {
+        const k = a.gradientAccumulationSteps;
+        for (let b = epoch === state.epoch ? state.step_in_epoch : 0; b < batches.length; ) {
           if (state.global_step >= total || stop) break outer;
-          const [d, idx] = batches[b];
+          // k consecutive batches of one dataset make one optimizer step
+          const d = batches[b][0];
+          const group: number[][] = [];
+          while (group.length < k && b < batches.length && batches[b][0] === d) group.push(batches[b++][1]);
           const p = prep[d];
           const lr = a.learningRate * lrLambda(a.scheduler, state.global_step, warmup, total);
           const ts = performance.now();
-          const r = await steps.get(p.loss)!.run({ columns: p.ids.map((col) => idx.map((i) => col[i])), labels: this.labelsTensor(p, idx) }, lr, state.global_step + 1);
+          const micro = group.map((idx) => ({ columns: p.ids.map((col) => idx.map((i) => col[i])), labels: this.labelsTensor(p, idx) }));
+          const runner = steps.get(p.loss)!;
+          const r = runner instanceof AccumulatingStep ? await runner.run(micro, lr, state.global_step + 1) : await runner.run(micro[0], lr, state.global_step + 1);
           const dt = (performance.now() - ts) / 1000;
           if (!r.finite && a.onNonFinite === 'stop') throw new NonFiniteLossError(state.global_step + 1, r.loss, r.gradNorm);
           state.global_step++;
           state.epoch = epoch;
-          state.step_in_epoch = b + 1;
+          state.step_in_epoch = b;
           if (state.step_in_epoch >= batches.length) {
             state.epoch = epoch + 1;
             state.step_in_epoch = 0;
@@ -289,7 +299,7 @@ export class Trainer {
           tokTime += dt;
           progress.tick(1, `loss ${r.loss.toFixed(4)} lr ${lr.toExponential(2)} ${(tokSum / tokTime).toFixed(0)} tok/s`);
           if (state.global_step % a.logSteps === 0 || state.global_step === total) {
-            await log({ step: state.global_step, epoch: +(state.global_step / epoch0.length).toFixed(4), loss: lossCount ? lossSum / lossCount : NaN, learning_rate: lr, grad_norm: r.gradNorm, tokens_per_s: +(tokSum / tokTime).toFixed(1), skipped: r.finite ? 0 : 1 });
+            await log({ step: state.global_step, epoch: +(state.global_step / stepsPerEpoch).toFixed(4), loss: lossCount ? lossSum / lossCount : NaN, learning_rate: lr, grad_norm: r.gradNorm, tokens_per_s: +(tokSum / tokTime).toFixed(1), skipped: r.finite ? 0 : 1 });
             lossSum = 0;
             lossCount = 0;
           }
@@ -315,7 +325,7 @@ export class Trainer {
     progress.done();
     const seconds = (performance.now() - t0) / 1000;
     const result: TrainOutput = { globalStep: state.global_step, trainingLoss: lastLoss, metrics: lastMetrics, seconds, logHistory: state.log_history };
-    if (outputDir) await this.writeOutputs(outputDir, prep, state, result, total, epoch0.length);
+    if (outputDir) await this.writeOutputs(outputDir, prep, state, result, total, stepsPerEpoch);
     for (const cb of this.opts.callbacks ?? []) await cb.onTrainEnd?.(result);
     return result;
   }

@@ -1,1 +1,22 @@
+// SentenceKit's public API: models, tokenizers, training, losses, evaluation, data, and the
+// graph and runtime layers everything is built on.
+
 export const VERSION = '0.1.0';
+
+export { SentenceTransformer, type LoadOptions, type EncodeOptions, type EmbeddingMatrix, type CreateOptions, type SimilarityFn } from './models/sentence_transformer.js';
+export { Pooling, POOLING_MODES, type PoolingMode } from './models/pooling.js';
+export { Dense } from './models/dense.js';
+export { Normalize } from './models/normalize.js';
+export { BertTransformer } from './models/transformer.js';
+export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeDType } from './models/safetensors.js';
+export { hubFile, snapshotDownload, hubCacheDir, isHubId, type HubOptions } from './models/hub.js';
+export { ModelFormatError } from './models/json_file.js';
+export { Tokenizer, type Batch, type EncodedText, type TokenizerOptions } from './tokenizers/index.js';
+export { Trainer, NonFiniteLossError, type TrainerOptions, type TrainOutput, type TrainDataset, type TrainerCallback, type Evaluator } from './training/trainer.js';
+export { resolveArgs, DEFAULT_ARGS, ConfigError, type TrainingArgs } from './training/args.js';
+export { readTrainConfig, parseTrainConfig, type TrainConfig } from './training/config.js';
+export * from './losses/index.js';
+export * from './evaluation/index.js';
+export * as data from './data/index.js';
+export * as graph from './graph/index.js';
+export * as runtime from './runtime/index.js';

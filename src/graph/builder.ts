@@ -14,6 +14,8 @@ import './ops/nn.js';
 
 export interface BuilderOptions {
   opset?: number;
+  /** With opset ≥ 20, emit GELU as the Gelu op instead of its erf formula (default true). */
+  geluOp?: boolean;
 }
 
 export const DEFAULT_OPSET = 17;
@@ -30,6 +32,7 @@ export function tensor(dtype: DType, dims: number[], values: ArrayLike<number> |
 export class GraphBuilder {
   readonly graph: Graph;
   readonly opset: number;
+  private readonly useGeluOp: boolean;
   private readonly consts = new Map<Value, TensorData>();
   private readonly scalarCache = new Map<string, Value>();
   private readonly scopes: string[] = [];
@@ -38,6 +41,7 @@ export class GraphBuilder {
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
+    this.useGeluOp = opts.geluOp ?? true;
     this.graph = new Graph(name, this.opset);
   }
 
@@ -237,6 +241,8 @@ export class GraphBuilder {
 
   /** GELU, exact erf form: x · ½ · (1 + erf(x / √2)). */
   gelu(x: Value): Value {
+    // opset 20 has Gelu as one op (one kernel forward, one small gradient rule backward)
+    if (this.opset >= 20 && this.useGeluOp) return this.op1('Gelu', [x]);
     const inner = this.erf(this.div(x, this.scalar(Math.SQRT2, x.dtype)));
     return this.mul(this.mul(x, this.scalar(0.5, x.dtype)), this.add(inner, this.scalar(1, x.dtype)));
   }

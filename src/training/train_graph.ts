@@ -46,6 +46,9 @@ export interface TrainGraphOptions {
 
 export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
 
+/** Training graphs use opset 20 for its single-op Gelu. */
+export const TRAIN_OPSET = 20;
+
 /** Every parameter the step reads, in a stable order, with its trainability and decay group. */
 export function collectParams(model: SentenceTransformer, loss: Loss, freezeWordEmbeddings: boolean): TrainableParam[] {
   const out: TrainableParam[] = [];
@@ -77,7 +80,7 @@ interface GraphParts {
 }
 
 function parts(params: TrainableParam[], name: string): GraphParts {
-  const g = new GraphBuilder(name);
+  const g = new GraphBuilder(name, { opset: TRAIN_OPSET });
   const byName = new Map(params.map((p) => [p.name, p]));
   const lookup = (n: string): TrainableParam => {
     const p = byName.get(n);
@@ -234,7 +237,7 @@ export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, pa
 
 /** Clipping and AdamW on accumulated gradients (`${name}:acc`), updating parameters and moments in place. */
 export function buildApplyGraph(updated: TrainableParam[], o: AdamWOptions): Uint8Array {
-  const g = new GraphBuilder('apply_step');
+  const g = new GraphBuilder('apply_step', { opset: TRAIN_OPSET });
   const ps = new Map(updated.map((p) => [p.name, g.input(p.name, 'float32', [...p.param.shape])]));
   const accs = new Map(updated.map((p) => [p.name, g.input(`${p.name}:acc`, 'float32', [...p.param.shape])]));
   adamw(g, updated, (n) => ps.get(n)!, (n) => accs.get(n)!, o, null);
@@ -253,7 +256,7 @@ export function buildEmbedGraph(model: SentenceTransformer, params: TrainablePar
 
 /** The loss on given embeddings (one [batch, dim] input per column) and its gradient with respect to each. */
 export function buildLossGradGraph(loss: Loss, columns: number, dim: number, labelDim?: number): Uint8Array {
-  const g = new GraphBuilder('loss_grad');
+  const g = new GraphBuilder('loss_grad', { opset: TRAIN_OPSET });
   const embs = Array.from({ length: columns }, (_, c) => g.input(`emb_${c}`, 'float32', ['batch', dim]));
   const labels = labelInput(g, loss, labelDim);
   const value = g.scope('loss', () => loss.build({ g, embeddings: embs, labels, params: { tensor: () => { throw new Error('a loss with its own weights cannot be cached'); }, linear: () => { throw new Error('a loss with its own weights cannot be cached'); } } }));

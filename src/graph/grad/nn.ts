@@ -3,6 +3,7 @@
 //   LayerNormalization over the last axis, x̂ = (x − μ)·r, r = 1/√(σ² + ε):
 //     dx = r · (G·γ − mean(G·γ) − x̂ · mean(G·γ ⊙ x̂)),  dγ = Σ G ⊙ x̂,  dβ = Σ G
 //   Dropout: G ⊙ mask / (1 − p)
+//   Gelu (exact): G ⊙ (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π)
 
 import { registerGrad } from '../autodiff.js';
 import { Value } from '../ir.js';
@@ -61,4 +62,13 @@ registerGrad('Dropout', ({ g, node, outGrads }) => {
   const G = outGrads[0]!;
   const scaled = g.mul(G, g.scalar(1 / (1 - p), G.dtype));
   return [g.where(node.outputs[1], scaled, g.scalar(0, G.dtype)), null, null];
+});
+
+registerGrad('Gelu', ({ g, node, outGrads }) => {
+  const x = node.inputs[0]!;
+  const approx = node.attrs.approximate;
+  if (approx && approx.kind === 'string' && approx.value !== 'none') throw new Error('autodiff: Gelu with approximate="tanh" is not supported');
+  const cdf = g.mul(g.add(g.erf(g.mul(x, g.scalar(Math.SQRT1_2, x.dtype))), g.scalar(1, x.dtype)), g.scalar(0.5, x.dtype));
+  const pdf = g.mul(g.exp(g.mul(g.mul(x, x), g.scalar(-0.5, x.dtype))), g.scalar(1 / Math.sqrt(2 * Math.PI), x.dtype));
+  return [g.mul(outGrads[0]!, g.add(cdf, g.mul(x, pdf)))];
 });

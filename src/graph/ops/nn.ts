@@ -24,3 +24,5 @@ registerOp({
     return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
   },
 });
+
+registerOp({ op: 'Gelu', infer: sameAs(0) });

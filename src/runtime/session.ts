@@ -21,6 +21,8 @@ export interface SessionOptions {
   cacheKey?: string;
   /** Set false to build a private session outside the cache. */
   cache?: boolean;
+  /** onnxruntime's CPU memory arena (default on; off lowers peak memory of large training steps). */
+  memArena?: boolean;
 }
 
 export type Feeds = Record<string, TensorData>;
@@ -39,6 +41,8 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     graphOptimizationLevel: opts.optimization ?? 'all',
     logSeverityLevel: 3,
   };
+  if (opts.memArena === false) o.enableCpuMemArena = false;
+  if (process.env.SENTENCEKIT_MEM_ARENA === '0') o.enableCpuMemArena = false;
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
   if (opts.profile) {
     o.enableProfiling = true;

@@ -49,6 +49,9 @@ export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
 /** Training graphs use opset 20 for its single-op Gelu. */
 export const TRAIN_OPSET = 20;
 
+/** One MatMul for the query, key and value projections (their weights concatenated in-graph). */
+const FUSE_QKV = process.env.SENTENCEKIT_FUSE_QKV !== '0';
+
 /** Every parameter the step reads, in a stable order, with its trainability and decay group. */
 export function collectParams(model: SentenceTransformer, loss: Loss, freezeWordEmbeddings: boolean): TrainableParam[] {
   const out: TrainableParam[] = [];
@@ -99,7 +102,7 @@ function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dr
   let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
   for (const m of model.modules) {
     const mod = m.module;
-    if (mod instanceof BertTransformer) f = mod.build(g, src, f, { fuseQkv: false, dropout: dropoutSeed === null ? null : { seed: dropoutSeed } });
+    if (mod instanceof BertTransformer) f = mod.build(g, src, f, { fuseQkv: FUSE_QKV, dropout: dropoutSeed === null ? null : { seed: dropoutSeed } });
     else if (mod instanceof Pooling) f = mod.build(g, f);
     else if (mod instanceof Dense) f = mod.build(g, f, m.path, new InputParamSource(g, lookup, `${m.path}/`));
     else if (mod instanceof Normalize) f = mod.build(g, f);

@@ -120,3 +120,34 @@ test('the loss and the data must agree on columns and labels', { skip }, async (
   assert.throws(() => new Trainer({ model, trainDataset: { examples: [{ texts: ['a', 'b', 'c'], label: 1 }] }, loss: cosineMse }), /takes 2 text columns/);
   assert.throws(() => new Trainer({ model, trainDataset: { examples: [{ texts: ['a', 'b'] }] }, loss: cosineMse }), /needs a label/);
 });
+
+test('best model kept by a metric, early stopping, callbacks', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-best-'));
+  try {
+    const model = await tinyModel();
+    const scripted = [0.5, 0.7, 0.6, 0.55, 0.9];
+    const snapshots: Float32Array[][] = [];
+    let calls = 0;
+    const evaluator = {
+      primaryMetric: 'score',
+      async evaluate(m: SentenceTransformer) {
+        snapshots.push(snapshot(m));
+        return { score: scripted[calls++] };
+      },
+    };
+    const seen: string[] = [];
+    const r = await new Trainer({
+      model, trainDataset: { examples: pairExamples(80) }, loss: cosineMse, evaluator, outputDir: dir, progress: false,
+      args: { epochs: 1, batchSize: 4, learningRate: 1e-3, evalSteps: 2, saveSteps: null, dropout: false, loadBestModelAtEnd: true, earlyStoppingPatience: 2 },
+      callbacks: [{ onEvaluate: (s) => { seen.push(`eval@${s}`); }, onTrainEnd: () => { seen.push('end'); } }],
+    }).train();
+    assert.equal(calls, 4, 'stopped after two evaluations without improvement');
+    assert.equal(r.globalStep, 8);
+    assert.deepEqual(seen, ['eval@2', 'eval@4', 'eval@6', 'eval@8', 'end']);
+    snapshot(model).forEach((a, i) => assert.deepEqual(a, snapshots[1][i], 'the weights of the best evaluation (step 4) were restored'));
+    const saved = await SentenceTransformer.load(dir);
+    assert.deepEqual([...saved.transformer.params.values()][0].data, snapshots[1][0]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

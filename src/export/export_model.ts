@@ -1,0 +1,399 @@
+// ONNX export of a Sentence Transformer into one folder that is at once
+//   - a transformers.js model: onnx/model.onnx (input_ids, attention_mask, token_type_ids
+//     int64 [batch_size, sequence_length] → last_hidden_state [batch_size, sequence_length,
+//     hidden], the encoder alone) beside config.json and the tokenizer files;
+//   - a whole-pipeline graph: onnx/sentence_embedding.onnx (same inputs → token_embeddings and
+//     sentence_embedding [batch_size, dim], pooled, dense and normalised as the model does);
+//   - a sentence-transformers model (modules.json, weights, pooling and dense folders);
+// plus, per requested weight quantisation, onnx/model_quantized.onnx and
+// onnx/sentence_embedding_quantized.onnx (int8 / uint8, transformers.js's dtype "q8") or
+// onnx/model_fp16.onnx and onnx/sentence_embedding_fp16.onnx, and onnx/export.json describing
+// every file. Everything is checked (opset, module types, output folder) before anything is
+// written, written into a temporary folder beside the destination, run once in onnxruntime,
+// and only then renamed into place, so a failed export never replaces a good one.
+// Takes a SentenceTransformer (or a directory / Hub id) and an output folder.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
+import type { Graph, Value } from '../graph/ir.js';
+import { prune } from '../graph/prune.js';
+import { irVersionFor, toModelProto } from '../graph/serialise.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Dense } from '../models/dense.js';
+import { Normalize } from '../models/normalize.js';
+import { InitializerSource } from '../models/params.js';
+import { Pooling } from '../models/pooling.js';
+import { SentenceTransformer, type LoadOptions } from '../models/sentence_transformer.js';
+import { BertTransformer } from '../models/transformer.js';
+import { Session, type Feeds } from '../runtime/session.js';
+import { MAX_EXPORT_OPSET, opsetShortfall } from './opset.js';
+import { quantizeDynamic, storeFloat16, WEIGHT_QUANTIZATIONS, type QuantizeReport, type WeightQuantization } from './quantize_graph.js';
+
+/** Version written into the ONNX files and export.json. */
+export const PRODUCER_VERSION = '0.1.0';
+/** Name of the metadata file inside the onnx/ folder. */
+export const EXPORT_METADATA = 'export.json';
+
+export class ExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
+export interface ExportOptions {
+  /** ai.onnx opset of the written graphs (default 17, the first with LayerNormalization). */
+  opset?: number;
+  /** Extra weight-quantised copies: 'int8' or 'uint8' (dynamic) and/or 'fp16'. */
+  quantize?: WeightQuantization | readonly WeightQuantization[];
+  /** int8/uint8: one weight scale per output column (default true) or per matrix. */
+  perColumn?: boolean;
+  /** int8/uint8: 7-bit weights, for CPUs without VNNI where u8·s8 products can saturate. */
+  reduceRange?: boolean;
+  /** Run every written graph once in onnxruntime before committing (default true). */
+  verify?: boolean;
+  /** How to load the model when a directory or Hub id is given. */
+  load?: LoadOptions;
+  /**
+   * Called after each file lands in the temporary folder, with its path relative to the
+   * export; throwing aborts the export and leaves the destination as it was.
+   */
+  onFile?: (relativePath: string) => void | Promise<void>;
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: (number | string)[] | null;
+}
+
+export interface ExportedFile {
+  path: string;
+  /** 'encoder': token ids → last_hidden_state (transformers.js); 'sentence': the whole pipeline. */
+  graph: 'encoder' | 'sentence';
+  weights: 'float32' | WeightQuantization;
+  /** transformers.js's `dtype` that loads this file (encoder graphs only). */
+  transformers_js_dtype: string | null;
+  bytes: number;
+  sha256: string;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** Smallest cosine similarity to the float32 file's output over the check batch (quantised files). */
+  check_cosine_min?: number;
+}
+
+export interface ExportMetadata {
+  format: 'sentencekit-onnx-export';
+  format_version: 1;
+  producer: 'sentencekit';
+  producer_version: string;
+  opset: number;
+  ir_version: number;
+  files: ExportedFile[];
+  quantization: Record<string, unknown>;
+  pooling: string[];
+  include_prompt: boolean;
+  dimension: number;
+  normalize: boolean;
+  dense: { in_features: number; out_features: number; activation_function: string }[];
+  hidden_size: number;
+  max_seq_length: number;
+  similarity_fn_name: string;
+  /** How to run sentence_embedding*.onnx: feeds, and what prompt_length means when it is an input. */
+  usage: string;
+}
+
+export interface ExportResult {
+  dir: string;
+  metadata: ExportMetadata;
+}
+
+const SUPPORTED_MODULES = 'Transformer (BERT), Pooling, Dense, Normalize';
+
+/** Throws unless every module is one the exporter can write. */
+export function checkExportable(model: SentenceTransformer): void {
+  model.modules.forEach((m, i) => {
+    const mod: unknown = m.module;
+    if (!(mod instanceof BertTransformer || mod instanceof Pooling || mod instanceof Dense || mod instanceof Normalize)) {
+      const type = (mod as { type?: unknown } | null)?.type;
+      throw new ExportError(`module ${i} (path "${m.path}") has type ${JSON.stringify(type ?? typeof mod)}, which the ONNX export does not support (supported: ${SUPPORTED_MODULES})`);
+    }
+  });
+  if (!model.pooling) throw new ExportError('the model has no Pooling module, so there is no sentence embedding to export');
+}
+
+/** The encoder alone, as transformers.js expects it: ids → last_hidden_state. */
+export function buildEncoderGraph(model: SentenceTransformer, opset = DEFAULT_OPSET): Graph {
+  const g = new GraphBuilder('encoder', { opset });
+  const dims = ['batch_size', 'sequence_length'];
+  const inputIds = g.input('input_ids', 'int64', dims);
+  const attentionMask = g.input('attention_mask', 'int64', dims);
+  const tokenTypeIds = g.input('token_type_ids', 'int64', dims);
+  const t = model.transformer;
+  const f = t.build(g, new InitializerSource(g, (n) => t.param(n)), { inputIds, attentionMask, tokenTypeIds, promptLength: null }, { fuseQkv: true });
+  if (!f.tokenEmbeddings) throw new ExportError('the Transformer module produced no token embeddings');
+  g.output(f.tokenEmbeddings, 'last_hidden_state');
+  prune(g.graph);
+  return g.graph;
+}
+
+function normaliseQuantize(q: ExportOptions['quantize']): WeightQuantization[] {
+  const list = q === undefined ? [] : typeof q === 'string' ? [q] : [...q];
+  for (const k of list) {
+    if (!(WEIGHT_QUANTIZATIONS as readonly string[]).includes(k)) throw new ExportError(`quantize "${String(k)}" is not one of ${WEIGHT_QUANTIZATIONS.join(', ')}`);
+  }
+  const uniq = [...new Set(list)];
+  if (uniq.includes('int8') && uniq.includes('uint8')) {
+    throw new ExportError('quantize: int8 and uint8 both write onnx/model_quantized.onnx; choose one of them');
+  }
+  return uniq;
+}
+
+function checkOpset(opset: number): void {
+  if (!Number.isInteger(opset) || opset < 1) throw new ExportError(`opset must be a positive integer, got ${String(opset)}`);
+  if (opset > MAX_EXPORT_OPSET) throw new ExportError(`opset ${opset} is above ${MAX_EXPORT_OPSET}, the highest this exporter writes; use --opset ${MAX_EXPORT_OPSET} or lower`);
+}
+
+function explainShortfall(g: Graph, opset: number, what: string): void {
+  const short = opsetShortfall(g, opset);
+  if (short.length === 0) return;
+  const need = short[0].opset;
+  const list = short.map((s) => `${s.why} (opset ${s.opset}, ${s.count} node${s.count === 1 ? '' : 's'})`).join(', ');
+  throw new ExportError(`opset ${opset} is too low for the ${what}: it uses ${list}; export with --opset ${need} or higher. Nothing was written.`);
+}
+
+async function pathKind(p: string): Promise<'missing' | 'dir' | 'other'> {
+  try {
+    return (await stat(p)).isDirectory() ? 'dir' : 'other';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw new ExportError(`${p}: cannot inspect the output location (${(e as Error).message})`);
+  }
+}
+
+/** Refuses an output location that holds something other than a previous export. */
+async function checkDestination(out: string): Promise<void> {
+  const kind = await pathKind(out);
+  if (kind === 'missing') return;
+  if (kind === 'other') throw new ExportError(`${out}: exists and is not a directory; choose another --out`);
+  const entries = await readdir(out);
+  if (entries.length === 0) return;
+  if ((await pathKind(join(out, 'onnx', EXPORT_METADATA))) === 'other') return;
+  throw new ExportError(`${out}: the directory exists and is not an earlier export (no onnx/${EXPORT_METADATA}); an export replaces its whole folder, so choose a new or empty directory`);
+}
+
+function tensorInfo(v: Value): TensorInfo {
+  return { name: v.name, dtype: v.dtype, shape: v.shape === null ? null : [...v.shape] };
+}
+
+function checkFeeds(model: SentenceTransformer, withPrompt: boolean): Feeds {
+  const texts = ['A short check sentence.', 'A second, somewhat longer sentence to check the exported graph with padding.'];
+  const batch = model.tokenizer.pad(model.tokenizer.encodeBatch(texts));
+  const dims = [batch.batchSize, batch.seqLen];
+  const feeds: Feeds = {
+    input_ids: { dtype: 'int64', dims, data: batch.inputIds },
+    attention_mask: { dtype: 'int64', dims, data: batch.attentionMask },
+    token_type_ids: { dtype: 'int64', dims, data: batch.tokenTypeIds },
+  };
+  if (withPrompt) feeds.prompt_length = { dtype: 'int64', dims: [], data: BigInt64Array.of(0n) };
+  return feeds;
+}
+
+/** Runs `bytes` once; returns the first output, flattened per row, after checking shape and finiteness. */
+async function runCheck(bytes: Uint8Array, feeds: Feeds, output: string, rel: string, rows: number, cols: number): Promise<Float32Array> {
+  let s: Session;
+  try {
+    s = await Session.create(bytes, { cache: false, threads: 1 });
+  } catch (e) {
+    throw new ExportError(`${rel}: onnxruntime cannot load the exported graph (${(e as Error).message}); nothing was replaced`);
+  }
+  try {
+    const r = await s.run(feeds, [output]);
+    const t = r[output];
+    const data = t.data as Float32Array;
+    if (t.dims[0] !== rows || data.length !== rows * cols) throw new ExportError(`${rel}: ${output} has dims [${t.dims.join(', ')}], expected ${rows} rows of ${cols}`);
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw new ExportError(`${rel}: ${output} holds a non-finite value on the check batch; the export was not written`);
+    return data;
+  } catch (e) {
+    if (e instanceof ExportError) throw e;
+    throw new ExportError(`${rel}: onnxruntime failed to run the exported graph (${(e as Error).message}); nothing was replaced`);
+  } finally {
+    await s.release();
+  }
+}
+
+function minRowCosine(a: Float32Array, b: Float32Array, rows: number): number {
+  const dim = a.length / rows;
+  let m = 1;
+  for (let r = 0; r < rows; r++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      ab += a[i] * b[i];
+      aa += a[i] * a[i];
+      bb += b[i] * b[i];
+    }
+    m = Math.min(m, ab / Math.max(Math.sqrt(aa * bb), 1e-30));
+  }
+  return +m.toFixed(6);
+}
+
+/**
+ * Exports `model` into `outDir`; see the file comment for the layout. Returns the folder and
+ * what export.json holds.
+ */
+export async function exportModel(model: SentenceTransformer | string, outDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  // ---- every check before anything is written
+  const opset = opts.opset ?? DEFAULT_OPSET;
+  checkOpset(opset);
+  const quantize = normaliseQuantize(opts.quantize);
+  const out = resolve(outDir);
+  await checkDestination(out);
+  const m = typeof model === 'string' ? await SentenceTransformer.load(model, opts.load ?? {}) : model;
+  checkExportable(m);
+  const probe = Math.max(opset, DEFAULT_OPSET);
+  const build = (kind: 'encoder' | 'sentence', at: number): Graph => (kind === 'encoder' ? buildEncoderGraph(m, at) : m.buildGraph(at).graph);
+  for (const kind of ['encoder', 'sentence'] as const) {
+    const g = build(kind, probe);
+    explainShortfall(g, opset, kind === 'encoder' ? 'encoder graph (onnx/model.onnx)' : 'sentence-embedding graph (onnx/sentence_embedding.onnx)');
+    for (const q of quantize) {
+      if (q === 'fp16') continue;
+      const gq = build(kind, probe);
+      quantizeDynamic(gq, q, { perColumn: opts.perColumn, reduceRange: opts.reduceRange });
+      explainShortfall(gq, opset, `${q} ${kind} graph`);
+    }
+  }
+  const verify = opts.verify ?? true;
+  const pooling = m.pooling as Pooling;
+  const withPrompt = !pooling.includePrompt;
+  const feeds = verify ? checkFeeds(m, withPrompt) : null;
+  const encoderFeeds = feeds ? { input_ids: feeds.input_ids, attention_mask: feeds.attention_mask, token_type_ids: feeds.token_type_ids } : null;
+
+  // ---- write into a temporary folder beside the destination
+  const parent = dirname(out);
+  await mkdir(parent, { recursive: true }).catch((e: Error) => {
+    throw new ExportError(`${parent}: cannot create the parent of the output folder (${e.message})`);
+  });
+  const tmp = join(parent, `.${basename(out)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(join(tmp, 'onnx'), { recursive: true });
+    await m.save(tmp);
+    const tpath = m.modules[0].path;
+    if (tpath !== '') {
+      // transformers.js reads config.json and the tokenizer from the folder's root
+      await writeFileAtomic(join(tmp, 'config.json'), JSON.stringify(m.transformer.configJson(), null, 2) + '\n');
+      await m.tokenizer.saveTo(tmp);
+    }
+    await opts.onFile?.('config.json');
+
+    const files: ExportedFile[] = [];
+    const quantInfo: Record<string, unknown> = {};
+    const reference = new Map<string, Float32Array>();
+    const writeGraph = async (kind: 'encoder' | 'sentence', weights: 'float32' | WeightQuantization): Promise<void> => {
+      const g = build(kind, opset);
+      let report: QuantizeReport | null = null;
+      if (weights === 'fp16') report = storeFloat16(g);
+      else if (weights !== 'float32') report = quantizeDynamic(g, weights, { perColumn: opts.perColumn, reduceRange: opts.reduceRange });
+      const stem = kind === 'encoder' ? 'model' : 'sentence_embedding';
+      const suffix = weights === 'float32' ? '' : weights === 'fp16' ? '_fp16' : '_quantized';
+      const rel = `onnx/${stem}${suffix}.onnx`;
+      const bytes = toModelProto(g, {
+        opset,
+        producerVersion: PRODUCER_VERSION,
+        docString: kind === 'encoder' ? 'BERT encoder: token ids to last_hidden_state' : 'Sentence Transformer: token ids to token_embeddings and sentence_embedding',
+        metadata: { graph: kind, weights, pooling: pooling.modes.join(','), dimension: String(m.dimension) },
+      });
+      const entry: ExportedFile = {
+        path: rel,
+        graph: kind,
+        weights,
+        transformers_js_dtype: kind === 'encoder' ? (weights === 'float32' ? 'fp32' : weights === 'fp16' ? 'fp16' : 'q8') : null,
+        bytes: bytes.byteLength,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        inputs: g.inputs.filter((v) => !g.initializers.has(v.name)).map(tensorInfo),
+        outputs: g.outputs.map(tensorInfo),
+      };
+      if (feeds && encoderFeeds) {
+        const output = kind === 'encoder' ? 'last_hidden_state' : 'sentence_embedding';
+        const rows = feeds.input_ids.dims[0];
+        const cols = kind === 'encoder' ? feeds.input_ids.dims[1] * m.transformer.hiddenSize : m.dimension;
+        const got = await runCheck(bytes, kind === 'encoder' ? encoderFeeds : feeds, output, rel, rows, cols);
+        if (weights === 'float32') reference.set(kind, got);
+        else {
+          const ref = reference.get(kind);
+          if (ref) entry.check_cosine_min = minRowCosine(kind === 'encoder' ? ref : ref, got, kind === 'encoder' ? rows * feeds.input_ids.dims[1] : rows);
+        }
+      }
+      if (report && weights !== 'float32') {
+        quantInfo[weights] = weights === 'fp16'
+          ? { method: 'float32 initializers of ≥1024 elements stored as float16, Cast to float32 at load (onnxruntime folds the Casts)', tensors: report.changed, weight_bytes_before: report.bytesBefore, weight_bytes_after: report.bytesAfter }
+          : {
+            method: 'dynamic: DynamicQuantizeLinear (uint8 activations, per tensor) + MatMulInteger + Cast + scale Mul; onnxruntime fuses it into DynamicQuantizeMatMul',
+            weights: weights === 'int8' ? 'int8, symmetric' : 'uint8, asymmetric',
+            per_column: opts.perColumn ?? true,
+            reduce_range: opts.reduceRange ?? false,
+            matmuls: report.changed,
+            weight_bytes_before: report.bytesBefore,
+            weight_bytes_after: report.bytesAfter,
+          };
+      }
+      await writeFileAtomic(join(tmp, rel), bytes);
+      files.push(entry);
+      await opts.onFile?.(rel);
+    };
+    for (const weights of ['float32' as const, ...quantize]) {
+      await writeGraph('encoder', weights);
+      await writeGraph('sentence', weights);
+    }
+    const dense = m.modules.flatMap((x) => (x.module instanceof Dense ? [{ in_features: x.module.inFeatures, out_features: x.module.outFeatures, activation_function: x.module.activationFunction }] : []));
+    const metadata: ExportMetadata = {
+      format: 'sentencekit-onnx-export',
+      format_version: 1,
+      producer: 'sentencekit',
+      producer_version: PRODUCER_VERSION,
+      opset,
+      ir_version: irVersionFor(opset),
+      files,
+      quantization: quantInfo,
+      pooling: [...pooling.modes],
+      include_prompt: pooling.includePrompt,
+      dimension: m.dimension,
+      normalize: m.modules.some((x) => x.module instanceof Normalize),
+      dense,
+      hidden_size: m.transformer.hiddenSize,
+      max_seq_length: m.maxSeqLength,
+      similarity_fn_name: m.similarityFnName,
+      usage: withPrompt
+        ? 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length) and prompt_length (int64 scalar: tokens of the prompt with [CLS], without its [SEP]; 0 without a prompt); read sentence_embedding [batch, dimension].'
+        : 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length); read sentence_embedding [batch, dimension]. model*.onnx gives last_hidden_state for transformers.js.',
+    };
+    await writeFileAtomic(join(tmp, 'onnx', EXPORT_METADATA), JSON.stringify(metadata, null, 2) + '\n');
+    await opts.onFile?.(`onnx/${EXPORT_METADATA}`);
+    await swapInto(tmp, out);
+    return { dir: out, metadata };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Renames the finished temporary folder onto `out`, keeping the old one until the new one is in place. */
+async function swapInto(tmp: string, out: string): Promise<void> {
+  let old: string | null = null;
+  if ((await pathKind(out)) !== 'missing') {
+    old = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(out, old);
+    } catch (e) {
+      throw new ExportError(`${out}: cannot move the previous export aside (${(e as Error).message}); it is left as it was`);
+    }
+  }
+  try {
+    await rename(tmp, out);
+  } catch (e) {
+    if (old) await rename(old, out).catch(() => undefined);
+    throw new ExportError(`${out}: cannot move the new export into place (${(e as Error).message}); the previous export is left as it was`);
+  }
+  if (old) await rm(old, { recursive: true, force: true });
+}

@@ -9,6 +9,9 @@ import { info, usage as infoUsage } from './commands/info.js';
 import { quickstart, usage as quickUsage } from './commands/quickstart.js';
 import { train, usage as trainUsage } from './commands/train.js';
 import { evaluate, usage as evaluateUsage } from './commands/evaluate.js';
+import { data, usage as dataUsage } from './commands/data.js';
+import { mineNegatives, usage as mineUsage } from './commands/mine_negatives.js';
+import { exportCommand, usage as exportUsage } from './commands/export.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; summary: string }> = {
   quickstart: { run: quickstart, usage: quickUsage, summary: 'build a MiniLM-shaped model and encode the sample sentences (built-in defaults)' },
@@ -17,6 +20,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   info: { run: info, usage: infoUsage, summary: 'describe a model' },
   train: { run: train, usage: trainUsage, summary: 'fine-tune a model from a JSON configuration' },
   evaluate: { run: evaluate, usage: evaluateUsage, summary: 'sts, binary, triplets or retrieval metrics of a model' },
+  data: { run: data, usage: dataUsage, summary: 'inspect a data file (rows, bad rows, labels, token lengths) or chunk documents' },
+  'mine-negatives': { run: mineNegatives, usage: mineUsage, summary: 'add hard negatives to (anchor, positive) pairs' },
+  export: { run: exportCommand, usage: exportUsage, summary: 'write a model as ONNX (transformers.js layout, sentence-embedding graph, int8/fp16)' },
 };
 
 function help(): string {

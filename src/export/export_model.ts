@@ -29,7 +29,7 @@ import { SentenceTransformer, type LoadOptions } from '../models/sentence_transf
 import { BertTransformer } from '../models/transformer.js';
 import { Session, type Feeds } from '../runtime/session.js';
 import { MAX_EXPORT_OPSET, opsetShortfall } from './opset.js';
-import { quantizeDynamic, storeFloat16, WEIGHT_QUANTIZATIONS, type QuantizeReport, type WeightQuantization } from './quantize_graph.js';
+import { quantizeDynamic, quantizeGatherTables, storeFloat16, WEIGHT_QUANTIZATIONS, type QuantizeReport, type WeightQuantization } from './quantize_graph.js';
 
 /** Version written into the ONNX files and export.json. */
 export const PRODUCER_VERSION = '0.1.0';
@@ -52,6 +52,8 @@ export interface ExportOptions {
   perColumn?: boolean;
   /** int8/uint8: 7-bit weights, for CPUs without VNNI where u8·s8 products can saturate. */
   reduceRange?: boolean;
+  /** int8/uint8: also store the word-embedding table as int8 with one scale per row (default true). */
+  quantizeEmbeddings?: boolean;
   /** Run every written graph once in onnxruntime before committing (default true). */
   verify?: boolean;
   /** How to load the model when a directory or Hub id is given. */
@@ -293,8 +295,12 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
     const writeGraph = async (kind: 'encoder' | 'sentence', weights: 'float32' | WeightQuantization): Promise<void> => {
       const g = build(kind, opset);
       let report: QuantizeReport | null = null;
+      let tables: QuantizeReport | null = null;
       if (weights === 'fp16') report = storeFloat16(g);
-      else if (weights !== 'float32') report = quantizeDynamic(g, weights, { perColumn: opts.perColumn, reduceRange: opts.reduceRange });
+      else if (weights !== 'float32') {
+        report = quantizeDynamic(g, weights, { perColumn: opts.perColumn, reduceRange: opts.reduceRange });
+        if (opts.quantizeEmbeddings ?? true) tables = quantizeGatherTables(g);
+      }
       const stem = kind === 'encoder' ? 'model' : 'sentence_embedding';
       const suffix = weights === 'float32' ? '' : weights === 'fp16' ? '_fp16' : '_quantized';
       const rel = `onnx/${stem}${suffix}.onnx`;
@@ -334,8 +340,9 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
             per_column: opts.perColumn ?? true,
             reduce_range: opts.reduceRange ?? false,
             matmuls: report.changed,
-            weight_bytes_before: report.bytesBefore,
-            weight_bytes_after: report.bytesAfter,
+            embedding_tables: tables ? { method: 'int8, one scale per row; Gather then Cast and scale Mul', tables: tables.changed } : null,
+            weight_bytes_before: report.bytesBefore + (tables?.bytesBefore ?? 0),
+            weight_bytes_after: report.bytesAfter + (tables?.bytesAfter ?? 0),
           };
       }
       await writeFileAtomic(join(tmp, rel), bytes);

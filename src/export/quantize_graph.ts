@@ -13,6 +13,8 @@
 // with the bias Add that follows, into one DynamicQuantizeMatMul kernel (quantise x, integer
 // GEMM on prepacked weights, scale and bias in the epilogue). QLinearMatMul would need static,
 // calibrated activation and output scales instead, and re-quantised outputs.
+// Large Gather tables (the word embeddings) can be stored int8 per row as well
+// (quantizeGatherTables, formulas there).
 //
 // fp16: float32 initializers of at least 1024 elements whose values fit float16 are stored as
 // float16 and turned back into float32 by a Cast node; onnxruntime folds those Casts once at
@@ -185,6 +187,86 @@ export function quantizeDynamic(g: Graph, kind: 'int8' | 'uint8', opts: DynamicQ
   g.nodes.length = 0;
   g.nodes.push(...out);
   // drop float32 weights nothing reads any more
+  const after = useCounts(g);
+  for (const name of replaced) {
+    const init = g.initializers.get(name);
+    if (init && !after.has(init.value)) g.initializers.delete(name);
+  }
+  return { changed, bytesBefore, bytesAfter };
+}
+
+/**
+ * int8 storage of large embedding tables read by Gather (the word embeddings: about half of a
+ * MiniLM's weights): per row v, s_v = max|T[v, :]| / 127, T_q = round(T / s_v), and
+ *     Gather(T, ids) → Cast(Gather(T_q, ids), float) · Unsqueeze(Gather(s, ids), −1)
+ * so only the looked-up rows are dequantised. Tables under `minElements` stay float32.
+ */
+export function quantizeGatherTables(g: Graph, minElements = 1 << 16): QuantizeReport {
+  const names = new Names(g);
+  const out: Node[] = [];
+  let changed = 0;
+  let bytesBefore = 0;
+  let bytesAfter = 0;
+  const done = new Map<string, { tq: Value; ts: Value }>();
+  const replaced = new Set<string>();
+  let axes: Value | null = null;
+  for (const node of g.nodes) {
+    const t = node.op === 'Gather' && node.domain === '' ? constMatrix(g, node.inputs[0]) : null;
+    const axis = node.attrs.axis;
+    const ids = node.inputs[1];
+    if (!t || t.data.length < minElements || (axis && axis.kind === 'int' && axis.value !== 0) || !ids || g.initializers.has(ids.name)) {
+      out.push(node);
+      continue;
+    }
+    const tv = node.inputs[0] as Value;
+    const [V, H] = t.dims;
+    let qt = done.get(tv.name);
+    if (!qt) {
+      const f = t.data as Float32Array;
+      const q = new Int8Array(V * H);
+      const scale = new Float32Array(V);
+      for (let v = 0; v < V; v++) {
+        let m = 0;
+        for (let j = v * H; j < (v + 1) * H; j++) m = Math.max(m, Math.abs(f[j]));
+        const s = m / 127 || 1;
+        scale[v] = s;
+        for (let j = v * H; j < (v + 1) * H; j++) q[j] = Math.max(-127, Math.min(127, Math.round(f[j] / s)));
+      }
+      const add = (name: string, data: TensorData): Value => {
+        const val = new Value(names.get(name), data.dtype, [...data.dims]);
+        g.initializers.set(val.name, { value: val, data });
+        return val;
+      };
+      qt = { tq: add(`${tv.name}:quantized`, { dtype: 'int8', dims: [V, H], data: q }), ts: add(`${tv.name}:row_scale`, { dtype: 'float32', dims: [V], data: scale }) };
+      done.set(tv.name, qt);
+      replaced.add(tv.name);
+      bytesBefore += f.byteLength;
+      bytesAfter += q.byteLength + scale.byteLength;
+    }
+    if (!axes) {
+      axes = new Value(names.get('gather_dequantize_axes'), 'int64', [1]);
+      g.initializers.set(axes.name, { value: axes, data: { dtype: 'int64', dims: [1], data: BigInt64Array.of(-1n) } });
+    }
+    const y = node.outputs[0];
+    const idShape = ids.shape;
+    const rowsQ = new Value(names.get(`${y.name}:int8`), 'int8', y.shape);
+    const rowsF = new Value(names.get(`${y.name}:float`), 'float32', y.shape);
+    const sc = new Value(names.get(`${y.name}:scale`), 'float32', idShape);
+    const sc1 = new Value(names.get(`${y.name}:scale_1`), 'float32', idShape === null ? null : [...idShape, 1]);
+    const mk = (op: string, suffix: string, inputs: Value[], o: Value, attrs: Node['attrs'] = {}): Node => {
+      const n = new Node(op, names.get(`${node.name}/${suffix}`), inputs, [o], attrs);
+      o.producer = n;
+      return n;
+    };
+    out.push(mk('Gather', 'GatherQuantized', [qt.tq, ids], rowsQ, { axis: { kind: 'int', value: 0 } }));
+    out.push(mk('Cast', 'Cast', [rowsQ], rowsF, { to: { kind: 'int', value: ONNX_DTYPE.float32 } }));
+    out.push(mk('Gather', 'GatherScale', [qt.ts, ids], sc, { axis: { kind: 'int', value: 0 } }));
+    out.push(mk('Unsqueeze', 'Unsqueeze', [sc, axes], sc1));
+    out.push(mk('Mul', 'Dequantize', [rowsF, sc1], y));
+    changed++;
+  }
+  g.nodes.length = 0;
+  g.nodes.push(...out);
   const after = useCounts(g);
   for (const name of replaced) {
     const init = g.initializers.get(name);

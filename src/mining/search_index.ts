@@ -6,7 +6,8 @@
 // one ONNX graph (normalise → MatMul → TopK) per block of stored rows and batch of queries, run
 // by onnxruntime; the blocks' best are merged in a bounded heap per query, so memory is
 // O(queries × k + queryBatch × blockRows) besides the stored vectors. Equal scores rank the
-// lower id first, in a block and across blocks, so the block size never changes the answer.
+// lower id first, in a block and across blocks; block and batch sizes change scores by float32
+// rounding at most (the matrix product's summation order can depend on its shape).
 // Takes the dimension, the metric and the block sizes.
 
 import { DEFAULT_OPSET, GraphBuilder } from '../graph/builder.js';

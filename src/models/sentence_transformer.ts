@@ -2,10 +2,12 @@
 // [Dense] → [Normalize]) read from and written to the sentence-transformers directory layout,
 // compiled into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
 // onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
-// padding, runs the graph batch by batch and returns embeddings in the caller's order.
+// padding, runs the graph batch by batch and returns embeddings in the caller's order. With
+// backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
+// instead of the graph built from the weights.
 
-import { access, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
 import { prune } from '../graph/prune.js';
 import { toModelProto } from '../graph/serialise.js';
@@ -40,6 +42,10 @@ export interface LoadOptions extends HubOptions {
   worker?: boolean;
   /** Override max_seq_length from sentence_bert_config.json. */
   maxSeqLength?: number;
+  /** 'graph' (default): build the graph from the weights; 'onnx': run an exported sentence-level file. */
+  backend?: 'graph' | 'onnx';
+  /** With backend 'onnx': the graph file, relative to the model folder (default onnx/sentence_embedding.onnx). */
+  file?: string;
 }
 
 export interface EncodeOptions {
@@ -133,6 +139,8 @@ export class SentenceTransformer {
   /** Loads a sentence-transformers model from a directory or a Hugging Face Hub id. */
   static async load(dirOrHubId: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
     const dir = await resolveModelDir(dirOrHubId, opts);
+    if (opts.backend === 'onnx') opts = { ...opts, file: await onnxBackendFile(dir, opts.file) };
+    else if (opts.backend !== undefined && opts.backend !== 'graph') throw new Error(`backend must be 'graph' or 'onnx', got ${JSON.stringify(opts.backend)}`);
     const modulesJson = await readModulesJson(dir);
     const stCfgPath = join(dir, 'config_sentence_transformers.json');
     const stCfg = (await readJsonObject(stCfgPath, true)) ?? {};
@@ -299,6 +307,19 @@ export class SentenceTransformer {
   private getRunner(): Promise<Runner> {
     if (!this.runner) {
       const so: SessionOptions = { threads: this.loadOptions.threads, cache: false };
+      if (this.loadOptions.backend === 'onnx' && this.loadOptions.file) {
+        const file = this.loadOptions.file;
+        this.runner = readFile(file).then(async (bytes) => {
+          const r = this.loadOptions.worker ? await WorkerSession.create(bytes, so) : await Session.create(bytes, so);
+          if (!r.outputNames.includes('sentence_embedding')) {
+            await (r instanceof WorkerSession ? r.close() : r.release());
+            throw new ModelFormatError(`${file}: the graph has no output "sentence_embedding" (outputs: ${r.outputNames.join(', ')}); use an exported onnx/sentence_embedding*.onnx file, not the encoder-only model*.onnx`);
+          }
+          return r;
+        });
+        this.runner.catch(() => { this.runner = null; });
+        return this.runner;
+      }
       this.runner = this.loadOptions.worker ? WorkerSession.create(this.graphBytes(), so) : Session.create(this.graphBytes(), so);
     }
     return this.runner;
@@ -430,6 +451,14 @@ function checkPipeline(dir: string, modules: ModuleEntry[]): void {
       }
     }
   });
+}
+
+/** Absolute path of the exported graph that backend 'onnx' runs; the error says what to do when it is missing. */
+async function onnxBackendFile(dir: string, file = 'onnx/sentence_embedding.onnx'): Promise<string> {
+  const path = isAbsolute(file) ? file : join(dir, file);
+  const ok = await stat(path).then((st) => st.isFile(), () => false);
+  if (!ok) throw new ModelFormatError(`${path}: file not found; backend 'onnx' runs a file written by \`sentencekit export\` (onnx/sentence_embedding.onnx, _quantized or _fp16)`);
+  return path;
 }
 
 interface ModulesJsonEntry {

@@ -1,5 +1,7 @@
 // `sentencekit encode`: embeds every line of a text file (or the `text` field of JSON lines),
 // streaming in bounded memory, into .npy (float32 [n, dim]) or .jsonl ({"embedding": [...]}).
+// --precision int8|uint8|binary|ubinary writes compact embeddings instead (quantize_embeddings'
+// rules; int8/uint8 ranges from --calibration, a float32 .npy of embeddings of a sample).
 
 import { extname } from 'node:path';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
@@ -8,13 +10,21 @@ import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
 import { Progress } from '../../io/progress.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
+import { readNpy } from '../../io/npy.js';
+import { calibrationRanges, isPrecision, type QuantizationRanges } from '../../evaluation/quantize.js';
+import { createQuantizingWriter } from '../../export/compact_output.js';
 
 export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE [--output FILE.npy|FILE.jsonl]
                           [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
                           [--truncate-dim N] [--max-seq-length N] [--threads N]
+                          [--precision float32|int8|uint8|binary|ubinary [--calibration FILE.npy]]
 
 Input: a text file (one text a line) or JSON lines (.jsonl) with a "text" field (--field to change).
-Output: .npy (float32 [n, dim], numpy.load reads it) or .jsonl; default: INPUT with .npy appended.`;
+Output: .npy (float32 [n, dim], numpy.load reads it) or .jsonl; default: INPUT with .npy appended.
+--precision writes compact embeddings as sentence-transformers' quantize_embeddings does: int8/uint8
+([n, dim] int8/uint8, per-dimension ranges from --calibration, a float32 [m, dim] .npy of embeddings of
+a sample, e.g. written by this command without --precision) or binary/ubinary (one bit per dimension,
+[n, ceil(dim/8)]).`;
 
 export async function encode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -29,8 +39,17 @@ export async function encode(argv: string[]): Promise<void> {
     'truncate-dim': { type: 'string' },
     'max-seq-length': { type: 'string' },
     threads: { type: 'string' },
+    precision: { type: 'string' },
+    calibration: { type: 'string' },
     help: { type: 'boolean' },
   }, usage);
+  const precision = typeof values.precision === 'string' ? values.precision : 'float32';
+  if (!isPrecision(precision)) throw new UsageError(`--precision must be one of float32, int8, uint8, binary, ubinary, got "${precision}"`, usage);
+  const needsRanges = precision === 'int8' || precision === 'uint8';
+  if (needsRanges && typeof values.calibration !== 'string') {
+    throw new UsageError(`--precision ${precision} needs --calibration FILE.npy (float32 embeddings of a sample, e.g. from this command without --precision): the input is encoded in chunks, so the ranges must be known first`, usage);
+  }
+  if (!needsRanges && typeof values.calibration === 'string') throw new UsageError('--calibration applies to --precision int8 or uint8 only', usage);
   const input = required(values, 'input', usage);
   const output = typeof values.output === 'string' ? values.output : `${input}.npy`;
   const ext = extname(output).toLowerCase();
@@ -42,9 +61,20 @@ export async function encode(argv: string[]): Promise<void> {
   });
   const truncateDim = intOpt(values, 'truncate-dim', undefined, usage);
   const dim = truncateDim ? Math.min(truncateDim, model.dimension) : model.dimension;
+  let ranges: QuantizationRanges | undefined;
+  if (needsRanges) {
+    const calPath = String(values.calibration);
+    const cal = await readNpy(calPath);
+    if (cal.shape.length !== 2 || cal.shape[1] !== dim || cal.shape[0] < 1) {
+      throw new Error(`${calPath}: calibration embeddings have shape [${cal.shape.join(', ')}], expected [rows, ${dim}] (encode a sample with the same model${truncateDim ? ' and --truncate-dim' : ''})`);
+    }
+    ranges = calibrationRanges({ data: cal.data, rows: cal.shape[0], dim });
+  }
   const total = process.stderr.isTTY ? await countLines(input) : undefined;
   const progress = new Progress({ total, label: 'encode', unit: 'texts' });
-  const writer = ext === '.npy' ? await createNpyWriter(output, dim) : await createJsonlEmbeddingWriter(output, dim);
+  const writer = precision !== 'float32'
+    ? await createQuantizingWriter(output, dim, precision, ranges)
+    : ext === '.npy' ? await createNpyWriter(output, dim) : await createJsonlEmbeddingWriter(output, dim);
   let rows = 0;
   let truncated = 0;
   let tokens = 0;
@@ -74,7 +104,7 @@ export async function encode(argv: string[]): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   progress.done();
   process.stderr.write(
-    `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}] in ${secs.toFixed(2)} s` +
+    `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
       (truncated ? `; ${truncated} text(s) longer than max_seq_length ${model.maxSeqLength} were truncated` : '; none truncated') + '\n',
   );
 }

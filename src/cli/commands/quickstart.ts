@@ -1,7 +1,8 @@
 // `sentencekit quickstart` (npm start): the main job on built-in defaults — create a model with
 // the all-MiniLM-L6-v2 shape (random weights; pretrained weights need the Hugging Face Hub),
-// save it in the sentence-transformers layout, load it back, and encode the STS-B dev sentences
-// (or built-in samples), printing one JSON summary with throughput.
+// save it in the sentence-transformers layout, load it back, encode the STS-B dev sentences
+// (or built-in samples), evaluate, fine-tune it briefly with CoSENTLoss on STS-B train and
+// evaluate again, printing one JSON summary with throughput and the Spearman correlations.
 
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { SAMPLE_SENTENCES } from '../samples.js';
 import { intOpt, parse } from '../args.js';
+import { Trainer } from '../../training/trainer.js';
+import { createLoss } from '../../losses/index.js';
+import { EmbeddingSimilarityEvaluator } from '../../evaluation/index.js';
 
-export const usage = `Usage: sentencekit quickstart [--tokenizer DIR] [--data sts-dev.csv] [--out DIR] [--batch-size N] [--layers N]
+export const usage = `Usage: sentencekit quickstart [--tokenizer DIR] [--data sts-dev.csv] [--train sts-train.csv] [--steps N]
+                              [--out DIR] [--batch-size N] [--layers N]
 
 Creates an all-MiniLM-L6-v2-shaped model (hidden 384, 6 layers, 12 heads, FFN 1536; random weights),
-saves and reloads it, and encodes the STS-B dev sentences. Defaults: the tokenizer and data in
-../shared when present, otherwise a built-in vocabulary and sample sentences.`;
+saves and reloads it, encodes the STS-B dev sentences, evaluates Spearman on STS-B dev, fine-tunes
+for --steps steps (default 100) with CoSENTLoss on STS-B train and evaluates again. Defaults: the
+tokenizer and data in ../shared when present, otherwise a built-in vocabulary and sample sentences.`;
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -43,12 +49,27 @@ async function builtinTokenizer(dir: string): Promise<string> {
   return dir;
 }
 
-function stsSentences(text: string): string[] {
-  const out: string[] = [];
+interface Pair {
+  a: string;
+  b: string;
+  score: number;
+}
+
+function stsPairs(text: string): Pair[] {
+  const out: Pair[] = [];
   for (const line of text.split('\n')) {
     const f = line.split('\t');
-    if (f.length >= 7) out.push(f[5], f[6]);
+    if (f.length >= 7 && Number.isFinite(Number(f[4]))) out.push({ a: f[5], b: f[6], score: Number(f[4]) / 5 });
   }
+  return out;
+}
+
+/** Sample pairs from the built-in sentences: neighbours (written as paraphrases) score high. */
+function samplePairs(): Pair[] {
+  const s = SAMPLE_SENTENCES;
+  const out: Pair[] = [];
+  for (let i = 0; i + 1 < s.length; i += 2) out.push({ a: s[i], b: s[i + 1], score: 0.8 });
+  for (let i = 0; i + 3 < s.length; i += 2) out.push({ a: s[i], b: s[i + 3], score: 0.1 });
   return out;
 }
 
@@ -56,6 +77,8 @@ export async function quickstart(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     tokenizer: { type: 'string' },
     data: { type: 'string' },
+    train: { type: 'string' },
+    steps: { type: 'string' },
     out: { type: 'string' },
     'batch-size': { type: 'string' },
     layers: { type: 'string' },
@@ -65,10 +88,13 @@ export async function quickstart(argv: string[]): Promise<void> {
   try {
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : (await findShared('models/all-MiniLM-L6-v2-tokenizer')) ?? (await builtinTokenizer(join(scratch, 'tokenizer')));
     const dataPath = typeof values.data === 'string' ? values.data : await findShared('data/stsb/sts-dev.csv');
-    const sentences = dataPath ? stsSentences(await readFile(dataPath, 'utf8')) : [...SAMPLE_SENTENCES];
+    const trainPath = typeof values.train === 'string' ? values.train : await findShared('data/stsb/sts-train.csv');
+    const dev = dataPath ? stsPairs(await readFile(dataPath, 'utf8')) : samplePairs();
+    const trainPairs = trainPath ? stsPairs(await readFile(trainPath, 'utf8')) : samplePairs();
+    const sentences = dev.flatMap((p) => [p.a, p.b]);
     const out = typeof values.out === 'string' ? values.out : join(scratch, 'model');
     const t0 = performance.now();
-    const created = await SentenceTransformer.create({ tokenizerDir: tokDir, hidden: 384, layers: intOpt(values, 'layers', 6, usage, 0) ?? 6, heads: 12, intermediate: 1536, seed: 42 });
+    const created = await SentenceTransformer.create({ tokenizerDir: tokDir, hidden: 384, layers: intOpt(values, 'layers', 6, usage, 0) ?? 6, heads: 12, intermediate: 1536, seed: 42, maxSeqLength: 128 });
     await created.save(out);
     const tCreate = performance.now() - t0;
     const model = await SentenceTransformer.load(out);
@@ -76,6 +102,20 @@ export async function quickstart(argv: string[]): Promise<void> {
     const t1 = performance.now();
     const m = await model.encodeMatrix(sentences, { batchSize: intOpt(values, 'batch-size', 32, usage) });
     const secs = (performance.now() - t1) / 1000;
+    const evaluator = new EmbeddingSimilarityEvaluator(dev.map((p) => p.a), dev.map((p) => p.b), dev.map((p) => p.score), { similarityFns: ['cosine'] });
+    const before = (await evaluator.evaluate(model)).spearman_cosine;
+    const steps = intOpt(values, 'steps', 100, usage, 0) ?? 100;
+    let training: Record<string, unknown> = { steps: 0 };
+    if (steps > 0) {
+      const r = await new Trainer({
+        model, trainDataset: { examples: trainPairs.map((p) => ({ texts: [p.a, p.b], label: p.score })) }, loss: createLoss('CoSENTLoss', {}),
+        args: { maxSteps: steps, batchSize: 16, learningRate: 1e-4, warmupRatio: 0.1, maxSeqLength: 64, saveSteps: null, logSteps: 10 },
+        outputDir: typeof values.out === 'string' ? out : null,
+      }).train();
+      const tokensPerS = r.logHistory.filter((h) => typeof h.tokens_per_s === 'number').map((h) => Number(h.tokens_per_s)).pop();
+      training = { steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_loss: r.trainingLoss, tokens_per_s: tokensPerS, loss: 'CoSENTLoss', data: trainPath ?? 'built-in sample pairs' };
+    }
+    const after = (await evaluator.evaluate(model)).spearman_cosine;
     await model.close();
     const summary = {
       model: typeof values.out === 'string' ? out : '(temporary; pass --out DIR to keep it)',
@@ -83,14 +123,18 @@ export async function quickstart(argv: string[]): Promise<void> {
       data: dataPath ?? 'built-in sample sentences',
       parameters: model.parameterCount(),
       dimension: m.dim,
-      sentences: m.rows,
-      tokens: m.tokens,
-      truncated: m.truncated,
+      encode: {
+        sentences: m.rows,
+        tokens: m.tokens,
+        truncated: m.truncated,
+        seconds: +secs.toFixed(3),
+        sentences_per_s: +(m.rows / secs).toFixed(1),
+        tokens_per_s: +(m.tokens / secs).toFixed(0),
+      },
       create_and_save_s: +(tCreate / 1000).toFixed(3),
-      encode_s: +secs.toFixed(3),
-      sentences_per_s: +(m.rows / secs).toFixed(1),
-      tokens_per_s: +(m.tokens / secs).toFixed(0),
-      first_embedding_head: Array.from(m.data.subarray(0, 4), (x) => +x.toFixed(5)),
+      spearman_cosine_before: +before.toFixed(4),
+      training,
+      spearman_cosine_after: +after.toFixed(4),
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } finally {

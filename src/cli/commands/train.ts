@@ -48,8 +48,8 @@ export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransf
     const l = cfg.lossPerDataset ? (loss as Record<string, Loss>)[t.name!] : (loss as Loss);
     const labelKind = t.labelKind ?? (l.labelKind === 'none' ? 'none' : l.labelKind === 'embedding' ? 'embedding' : l.labelKind);
     const d = await loadDataset({ ...t, labelKind }, { limit: t.limit });
-    const report = d.report as unknown as { badRows?: number };
-    if (report.badRows) process.stderr.write(`${t.path}: ${report.badRows} bad row(s) skipped\n`);
+    const rep = d.report;
+    if (rep.badRows) process.stderr.write(`${t.path}: ${rep.badRows} bad row(s) skipped (first at ${rep.unit} ${rep.badSamples.map((b) => b.line).slice(0, 5).join(', ')})\n`);
     datasets.push({ name: t.name, examples: d.examples, columns: d.columns });
   }
   return { model, datasets, loss };

@@ -20,3 +20,4 @@ export * from './evaluation/index.js';
 export * as data from './data/index.js';
 export * as graph from './graph/index.js';
 export * as runtime from './runtime/index.js';
+export * as mining from './mining/index.js';

@@ -84,6 +84,8 @@ export interface ExportedFile {
   outputs: TensorInfo[];
   /** Smallest cosine similarity to the float32 file's output over the check batch (quantised files). */
   check_cosine_min?: number;
+  /** What the quantisation changed: tensors rewritten, MatMuls, embedding tables, weight bytes. */
+  quantized?: { tensors: number; matmuls: number; embedding_tables: number; weight_bytes_before: number; weight_bytes_after: number };
 }
 
 export interface ExportMetadata {
@@ -111,6 +113,9 @@ export interface ExportResult {
   dir: string;
   metadata: ExportMetadata;
 }
+
+/** DynamicQuantizeLinear, the newest op the int8/uint8 graphs add, exists from opset 11. */
+const QUANTIZE_MIN_OPSET = 11;
 
 const SUPPORTED_MODULES = 'Transformer (BERT), Pooling, Dense, Normalize';
 
@@ -256,15 +261,16 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
   checkExportable(m);
   const probe = Math.max(opset, DEFAULT_OPSET);
   const build = (kind: 'encoder' | 'sentence', at: number): Graph => (kind === 'encoder' ? buildEncoderGraph(m, at) : m.buildGraph(at).graph);
+  // the float32 graphs are built first to check the opset; at the requested opset they are the ones written
+  const prebuilt = new Map<'encoder' | 'sentence', Graph>();
   for (const kind of ['encoder', 'sentence'] as const) {
     const g = build(kind, probe);
     explainShortfall(g, opset, kind === 'encoder' ? 'encoder graph (onnx/model.onnx)' : 'sentence-embedding graph (onnx/sentence_embedding.onnx)');
-    for (const q of quantize) {
-      if (q === 'fp16') continue;
-      const gq = build(kind, probe);
-      quantizeDynamic(gq, q, { perColumn: opts.perColumn, reduceRange: opts.reduceRange });
-      explainShortfall(gq, opset, `${q} ${kind} graph`);
-    }
+    if (probe === opset) prebuilt.set(kind, g);
+  }
+  const dynamicQ = quantize.find((q) => q !== 'fp16');
+  if (dynamicQ && opset < QUANTIZE_MIN_OPSET) {
+    throw new ExportError(`opset ${opset} is too low for ${dynamicQ} quantisation: DynamicQuantizeLinear needs opset ${QUANTIZE_MIN_OPSET}; export with --opset ${QUANTIZE_MIN_OPSET} or higher. Nothing was written.`);
   }
   const verify = opts.verify ?? true;
   const pooling = m.pooling as Pooling;
@@ -293,7 +299,9 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
     const quantInfo: Record<string, unknown> = {};
     const reference = new Map<string, Float32Array>();
     const writeGraph = async (kind: 'encoder' | 'sentence', weights: 'float32' | WeightQuantization): Promise<void> => {
-      const g = build(kind, opset);
+      const pre = weights === 'float32' ? prebuilt.get(kind) : undefined;
+      if (pre) prebuilt.delete(kind);
+      const g = pre ?? build(kind, opset);
       let report: QuantizeReport | null = null;
       let tables: QuantizeReport | null = null;
       if (weights === 'fp16') report = storeFloat16(g);
@@ -328,22 +336,26 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
         if (weights === 'float32') reference.set(kind, got);
         else {
           const ref = reference.get(kind);
-          if (ref) entry.check_cosine_min = minRowCosine(kind === 'encoder' ? ref : ref, got, kind === 'encoder' ? rows * feeds.input_ids.dims[1] : rows);
+          if (ref) entry.check_cosine_min = minRowCosine(ref, got, kind === 'encoder' ? rows * feeds.input_ids.dims[1] : rows);
         }
       }
       if (report && weights !== 'float32') {
         quantInfo[weights] = weights === 'fp16'
-          ? { method: 'float32 initializers of ≥1024 elements stored as float16, Cast to float32 at load (onnxruntime folds the Casts)', tensors: report.changed, weight_bytes_before: report.bytesBefore, weight_bytes_after: report.bytesAfter }
+          ? { method: 'float32 initializers of ≥1024 elements stored as float16, Cast to float32 at load (onnxruntime folds the Casts)' }
           : {
             method: 'dynamic: DynamicQuantizeLinear (uint8 activations, per tensor) + MatMulInteger + Cast + scale Mul; onnxruntime fuses it into DynamicQuantizeMatMul',
             weights: weights === 'int8' ? 'int8, symmetric' : 'uint8, asymmetric',
             per_column: opts.perColumn ?? true,
             reduce_range: opts.reduceRange ?? false,
-            matmuls: report.changed,
-            embedding_tables: tables ? { method: 'int8, one scale per row; Gather then Cast and scale Mul', tables: tables.changed } : null,
-            weight_bytes_before: report.bytesBefore + (tables?.bytesBefore ?? 0),
-            weight_bytes_after: report.bytesAfter + (tables?.bytesAfter ?? 0),
+            embedding_tables: (opts.quantizeEmbeddings ?? true) ? 'int8, one scale per row; Gather then Cast and scale Mul' : null,
           };
+        entry.quantized = {
+          tensors: report.changed + (tables?.changed ?? 0),
+          matmuls: weights === 'fp16' ? 0 : report.changed,
+          embedding_tables: tables?.changed ?? 0,
+          weight_bytes_before: report.bytesBefore + (tables?.bytesBefore ?? 0),
+          weight_bytes_after: report.bytesAfter + (tables?.bytesAfter ?? 0),
+        };
       }
       await writeFileAtomic(join(tmp, rel), bytes);
       files.push(entry);

@@ -4,7 +4,8 @@
 // Queries and candidates are encoded L2-normalised; a SearchIndex (exact by default) gives each
 // query its best matches by cosine score s(q, c) = q̂·ĉ. Per query, in score order:
 //   1. skip its positives (unless includePositives) and any candidate equal to the query text;
-//   2. rank the rest 0, 1, 2, …: skip ranks < rangeMin, stop at rank rangeMax;
+//   2. rank the rest 0, 1, 2, …: skip ranks < rangeMin, stop at rank rangeMax (ranks are
+//      places in the similarity order, so a candidate dropped in step 3 still takes its rank);
 //   3. drop a candidate when s > p − margin, s > p − |p|·relativeMargin, s > maxScore or
 //      s < minScore, with p the query's lowest positive score;
 //   4. take the best numNegatives left ('top') or numNegatives of them at random with a seeded

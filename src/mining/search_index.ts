@@ -11,8 +11,6 @@
 // Takes the dimension, the metric and the block sizes.
 
 import { DEFAULT_OPSET, GraphBuilder } from '../graph/builder.js';
-import type { Dim } from '../graph/ir.js';
-import { input, opSchema, registerOp } from '../graph/ops/registry.js';
 import { toModelProto } from '../graph/serialise.js';
 import { l2normalize } from '../models/normalize.js';
 import { Session } from '../runtime/session.js';
@@ -57,21 +55,6 @@ export interface ExactIndexOptions {
   queryBatch?: number;
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
-}
-
-// TopK is not among the builder's registered ops: register its shape rule here when absent.
-if (!opSchema('TopK')) {
-  let anon = 0;
-  registerOp({
-    op: 'TopK',
-    infer(ctx) {
-      const x = input(ctx, 0, 'TopK');
-      if (x.shape === null) return [{ dtype: x.dtype, shape: null }, { dtype: 'int64', shape: null }];
-      const shape: Dim[] = [...x.shape];
-      shape[shape.length - 1] = `topk${anon++}`;
-      return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape: [...shape] }];
-    },
-  });
 }
 
 function positiveInt(v: number | undefined, what: string, dflt: number): number {

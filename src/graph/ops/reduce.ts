@@ -1,4 +1,4 @@
-// Reductions (ReduceSum/Mean/Max/Min/Prod/L2/SumSquare/LogSumExp) and ArgMax/ArgMin.
+// Reductions (ReduceSum/Mean/Max/Min/Prod/L2/SumSquare/LogSumExp), ArgMax/ArgMin and TopK.
 // Axes come from the `axes` attribute (opset < 18; ReduceSum < 13) or a constant second input.
 
 import type { Dim } from '../ir.js';
@@ -41,3 +41,16 @@ for (const op of ['ArgMax', 'ArgMin']) {
     },
   });
 }
+
+registerOp({
+  op: 'TopK',
+  infer(ctx) {
+    const x = input(ctx, 0, 'TopK');
+    const k = constInts(ctx.consts[1] ?? null);
+    if (x.shape === null) return [{ dtype: x.dtype, shape: null }, { dtype: 'int64', shape: null }];
+    const axis = normAxis(intAttr(ctx.attrs, 'axis', -1), x.shape.length);
+    const shape: Dim[] = [...x.shape];
+    shape[axis] = k && k.length === 1 ? k[0] : `topk_${axis}`;
+    return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape: [...shape] }];
+  },
+});

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -219,8 +219,8 @@ test("backend 'onnx' encodes with the exported files: float32 equal, int8 and fp
       await m.close();
     }
   }
-  // the default file is the float32 sentence graph
-  const d = await SentenceTransformer.load(out, { backend: 'onnx', threads: 1 });
+  // the default file is the float32 sentence graph (here in a worker thread)
+  const d = await SentenceTransformer.load(out, { backend: 'onnx', threads: 1, worker: true });
   try {
     const e = await d.encode(TEXTS.slice(0, 2));
     assert.ok(maxAbsDiff(e[0], ref[0]) < 1e-5);
@@ -360,6 +360,24 @@ test('a model with cls pooling, Dense and include_prompt false exports a prompt_
   } finally {
     await Promise.all([m.close(), o.close(), q.close()]);
   }
+});
+
+test('a model whose Transformer sits in a sub-folder (0_Transformer) gets config and tokenizer files at the root for transformers.js', { skip }, async () => {
+  const dir = join(root, 'nested-src');
+  await model!.save(dir);
+  await mkdir(join(dir, '0_Transformer'));
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'sentence_bert_config.json']) {
+    await rename(join(dir, f), join(dir, '0_Transformer', f));
+  }
+  const modules = JSON.parse(await readFile(join(dir, 'modules.json'), 'utf8')) as { path: string }[];
+  modules[0].path = '0_Transformer';
+  await writeFile(join(dir, 'modules.json'), JSON.stringify(modules));
+  const exp = join(root, 'nested-export');
+  await exportModel(dir, exp, { load: { threads: 1 } });
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', '0_Transformer/model.safetensors']) assert.ok(existsSync(join(exp, f)), f);
+  const { feeds: f } = feeds(model!);
+  const t = await runFile(join(exp, 'onnx', 'sentence_embedding.onnx'), f, 'sentence_embedding');
+  for (let i = 0; i < TEXTS.length; i++) assert.ok(maxAbsDiff((t.data as Float32Array).subarray(i * 32, (i + 1) * 32), ref[i]) < 1e-5, `row ${i}`);
 });
 
 test('encodeCompact quantises as quantizeEmbeddings does, with given ranges, calibration rows, truncation and bits', { skip }, async () => {

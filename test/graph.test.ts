@@ -165,8 +165,10 @@ describe('shape inference', () => {
     assert.deepEqual(shapeOf(b.reshape(h, [0, 0, 3, 4])), ['b', 's', 3, 4]);
     const flat = shapeOf(b.reshape(h, [-1, 12]));
     assert.ok(flat !== null && flat.length === 2 && typeof flat[0] === 'string' && flat[1] === 12, `got ${JSON.stringify(flat)}`);
-    // a target shape known only at run time leaves the rank unknown
-    assert.equal(shapeOf(b.reshapeTo(x, b.shapeOf(h))), null);
+    // a target taken whole from another value's Shape has that value's (symbolic) shape
+    assert.deepEqual(shapeOf(b.reshapeTo(x, b.shapeOf(h))), ['b', 's', 12]);
+    // a target computed at run time otherwise leaves the rank unknown
+    assert.equal(shapeOf(b.reshapeTo(x, b.concat([b.shapeOf(h, 0, 1), b.ints([-1])], 0))), null);
   });
 
   test('Transpose with and without perm', () => {

@@ -43,9 +43,10 @@ async function timeOurs(model: SentenceTransformer, columns: number[][][], spars
 }
 
 /** Peak RSS (MB) of a fresh process running a few steps of `pairs × len` (ours). */
-async function peakMemoryOurs(dir: string, pairs: number, len: number, sparse: boolean): Promise<number> {
+async function peakMemoryOurs(dir: string, pairs: number, len: number, sparse: boolean, arena = true): Promise<number> {
   const script = new URL('./train_memory_child.js', import.meta.url).pathname;
-  const { stdout } = await pexec(process.execPath, [script, dir, String(pairs), String(len), sparse ? '1' : '0'], { maxBuffer: 1 << 20 });
+  const env = { ...process.env, SENTENCEKIT_MEM_ARENA: arena ? '1' : '0' };
+  const { stdout } = await pexec(process.execPath, [script, dir, String(pairs), String(len), sparse ? '1' : '0'], { maxBuffer: 1 << 20, env });
   return Number(JSON.parse(stdout).max_rss_mb);
 }
 
@@ -75,7 +76,12 @@ export async function trainBench(o: { threads: number; steps: number; torch: boo
       batch: `${pairs} pairs × ${len} tokens`, tokens_per_step: tokens, optimizer: 'AdamW (wd 0.01), clip 1.0, dropout on',
       sentencekit_dense: fig(dense), sentencekit_sparse_embeddings: fig(sparse),
     };
-    const mem = { pairs: 32, tokens: 128, sentencekit_dense_mb: await peakMemoryOurs(dir, 32, 128, false), sentencekit_sparse_mb: await peakMemoryOurs(dir, 32, 128, true) } as Record<string, unknown>;
+    const mem = {
+      pairs: 32, tokens: 128,
+      sentencekit_dense_mb: +(await peakMemoryOurs(dir, 32, 128, false)).toFixed(0),
+      sentencekit_sparse_mb: +(await peakMemoryOurs(dir, 32, 128, true)).toFixed(0),
+      sentencekit_dense_no_arena_mb: +(await peakMemoryOurs(dir, 32, 128, false, false)).toFixed(0),
+    } as Record<string, unknown>;
     if (o.torch) {
       const plan = (cols: number[][][], n: number): string => JSON.stringify({
         loss: { name: 'MultipleNegativesRankingLoss', scale: 20 },
@@ -94,7 +100,7 @@ export async function trainBench(o: { threads: number; steps: number; torch: boo
       const memPlan = join(dir, 'plan128.json');
       await writeFile(memPlan, plan(syntheticBatch(32, 128, 9), 2));
       const tm = await runPython(['scripts/reference/bench_train_torch.py', '--model', dir, '--plan', memPlan, '--threads', String(o.threads), '--warmup', '1'], true).catch(() => ({ max_rss_mb: NaN }));
-      mem.pytorch_mb = Number(tm.max_rss_mb);
+      mem.pytorch_mb = +Number(tm.max_rss_mb).toFixed(0);
     }
     result.peak_memory_32x128 = mem;
     await model.close();

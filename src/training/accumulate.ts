@@ -47,7 +47,7 @@ export class AccumulatingStep {
         columns, labelDim, seeded, maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps,
         dropoutSeed: seeded ? null : this.opts.dropoutSeed, freezeWordEmbeddings: this.opts.freezeWordEmbeddings,
       });
-      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false, memArena: false }).then((session) => ({ built, session }));
+      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false }).then((session) => ({ built, session }));
       this.grads.set(key, p);
     }
     return p;

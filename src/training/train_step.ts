@@ -62,7 +62,7 @@ export class TrainStep {
         dropoutSeed: this.opts.dropoutSeed, freezeWordEmbeddings: this.opts.freezeWordEmbeddings,
         sparseEmbeddings: this.opts.sparseEmbeddings,
       });
-      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false, memArena: false }).then((session) => ({ built, session }));
+      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false }).then((session) => ({ built, session }));
       this.graphs.set(key, p);
     }
     return p;

@@ -1,12 +1,15 @@
 // `npm run bench`: prints one JSON object — the machine's measured fp32 MatMul peak through
 // onnxruntime, and the encode and training benchmarks against the PyTorch reference. Options:
-//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train  --train-steps N (5)
+//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train[,export]  --train-steps N (5)
+//   (export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
+//   fine-tuned in the run; several minutes)
 
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { encodeBench } from './encode_bench.js';
 import { trainBench } from './train_bench.js';
+import { exportBench } from './export_bench.js';
 import { measurePeak, TOKENIZER } from './common.js';
 
 const { values } = parseArgs({
@@ -36,4 +39,5 @@ const out: Record<string, unknown> = {
 };
 if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
 if (only.includes('train')) out.train = await trainBench({ threads, steps: Number(values['train-steps']), torch: hasTorch }, peak.gflops);
+if (only.includes('export')) out.export = await exportBench({ threads }, peak.gflops);
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -21,3 +21,4 @@ export * as data from './data/index.js';
 export * as graph from './graph/index.js';
 export * as runtime from './runtime/index.js';
 export * as mining from './mining/index.js';
+export { exportModel, encodeCompact } from './export/index.js';

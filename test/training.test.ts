@@ -151,3 +151,28 @@ test('best model kept by a metric, early stopping, callbacks', { skip }, async (
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('several datasets: round-robin and proportional batches, one loss per dataset', { skip }, async () => {
+  const model = await tinyModel();
+  const pairs = pairExamples(24, 5);
+  const triples = pairExamples(16, 6).map((e) => ({ texts: [...e.texts, e.texts[0] + ' again'] }));
+  const mnrl = (await import('../src/losses/index.js')).createLoss('MultipleNegativesRankingLoss', {});
+  const seen: string[] = [];
+  const counting = (name: string, l: typeof cosineMse): typeof cosineMse => ({ ...l, name: l.name, build: (ctx) => { seen.push(name); return l.build(ctx); } });
+  const r = await new Trainer({
+    model, progress: false, multiDatasetSampling: 'round_robin',
+    trainDataset: [{ name: 'pairs', examples: pairs }, { name: 'triplets', examples: triples }],
+    loss: { pairs: counting('pairs', cosineMse), triplets: counting('triplets', mnrl) },
+    args: { epochs: 1, batchSize: 4, learningRate: 1e-3, saveSteps: null, dropout: false, logSteps: 1 },
+  }).train();
+  // round robin: 4 batches of triplets run out first → 4 + 4 steps
+  assert.equal(r.globalStep, 8);
+  assert.deepEqual(seen.sort(), ['pairs', 'triplets'], 'each loss built once (its graph is reused)');
+  const prop = await new Trainer({
+    model, progress: false, multiDatasetSampling: 'proportional',
+    trainDataset: [{ name: 'pairs', examples: pairs }, { name: 'triplets', examples: triples }],
+    loss: { pairs: cosineMse, triplets: mnrl },
+    args: { epochs: 1, batchSize: 4, learningRate: 1e-3, saveSteps: null, dropout: false },
+  }).train();
+  assert.equal(prop.globalStep, 10, 'proportional: every batch of both datasets');
+});

@@ -26,6 +26,8 @@ export interface TransformerBuildOptions {
   fuseQkv?: boolean;
   /** Training: BERT's hidden and attention-probability dropout, with this seed. */
   dropout?: { seed: number } | null;
+  /** Run the layers on tokens as rows of a 2-D matrix (default true). */
+  tokenRows?: boolean;
 }
 
 export class BertTransformer {
@@ -150,16 +152,32 @@ export class BertTransformer {
       const inv = g.sub(g.scalar(1), m);
       return g.unsqueeze(g.mul(inv, g.scalar(F32_MIN)), [1, 2]);
     });
-    let h = h0;
+    // The layers work on tokens as rows of a matrix [batch·seq, hidden]: every projection is then
+    // a 2-D product that onnxruntime fuses with its bias (and its transposed weight) into one Gemm.
+    const ids = f.inputIds.shape ?? ['batch', 'seq'];
+    const dims = g.shapeOf(f.inputIds);
+    const rows = opts.tokenRows ?? true;
+    const headShape = rows ? g.concat([dims, g.ints([heads, dh])], 0) : null;
+    const toHeads = (t: Value, perm: number[]): Value => {
+      if (!headShape) return g.transpose(g.reshape(t, [0, 0, heads, dh]), perm);
+      const r = g.reshapeTo(t, headShape);
+      r.shape = [ids[0], ids[1], heads, dh];
+      return g.transpose(r, perm);
+    };
+    let h = rows ? g.reshape(h0, [-1, H]) : h0;
     for (let l = 0; l < c.numHiddenLayers; l++) {
-      h = g.scope(`encoder.layer.${l}`, () => this.layer(g, src, h, maskAdd, l, heads, dh, opts));
+      h = g.scope(`encoder.layer.${l}`, () => this.layer(g, src, h, maskAdd, l, toHeads, rows, opts));
     }
-    return { ...f, tokenEmbeddings: h };
+    if (!rows) return { ...f, tokenEmbeddings: h };
+    const tokens = g.reshapeTo(h, g.concat([dims, g.ints([H])], 0));
+    tokens.shape = [ids[0], ids[1], H];
+    return { ...f, tokenEmbeddings: tokens };
   }
 
-  private layer(g: GraphBuilder, src: ParamSource, x: Value, maskAdd: Value, l: number, heads: number, dh: number, opts: TransformerBuildOptions): Value {
+  private layer(g: GraphBuilder, src: ParamSource, x: Value, maskAdd: Value, l: number, toHeads: (t: Value, perm: number[]) => Value, rows: boolean, opts: TransformerBuildOptions): Value {
     const c = this.config;
     const H = c.hiddenSize;
+    const dh = H / c.numAttentionHeads;
     const p = `encoder.layer.${l}.`;
     const scale = 1 / Math.sqrt(dh);
     const a = `${p}attention.self.`;
@@ -167,10 +185,9 @@ export class BertTransformer {
       let q: Value;
       let k: Value;
       let v: Value;
-      const toHeads = (t: Value, perm: number[]): Value => g.transpose(g.reshape(t, [0, 0, heads, dh]), perm);
       if (opts.fuseQkv) {
         const qkv = src.linear([`${a}query.weight`, `${a}key.weight`, `${a}value.weight`], [`${a}query.bias`, `${a}key.bias`, `${a}value.bias`], [scale, 1, 1]);
-        [q, k, v] = g.split(g.linear(x, qkv.weight, qkv.bias), [H, H, H], 2);
+        [q, k, v] = g.split(g.linear(x, qkv.weight, qkv.bias), [H, H, H], rows ? 1 : 2);
       } else {
         const lq = src.linear([`${a}query.weight`], [`${a}query.bias`]);
         const lk = src.linear([`${a}key.weight`], [`${a}key.bias`]);
@@ -185,7 +202,7 @@ export class BertTransformer {
       const scores = g.add(g.matMul(qh, kt), maskAdd);
       const probs = this.dropout(g, g.softmax(scores, -1), c.attentionProbsDropoutProb, opts);
       const ctxh = g.matMul(probs, vh); // [B, A, S, d]
-      const merged = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), [0, 0, H]);
+      const merged = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), rows ? [-1, H] : [0, 0, H]);
       const o = src.linear([`${p}attention.output.dense.weight`], [`${p}attention.output.dense.bias`]);
       const out = this.dropout(g, g.linear(merged, o.weight, o.bias), c.hiddenDropoutProb, opts);
       return g.layerNorm(g.add(out, x), src.tensor(`${p}attention.output.LayerNorm.weight`), src.tensor(`${p}attention.output.LayerNorm.bias`), c.layerNormEps);

@@ -42,3 +42,17 @@ test('CachedMultipleNegativesRankingLoss with mini-batches of 2 equals MultipleN
   const cached = await run('CachedMultipleNegativesRankingLoss', { miniBatchSize: 2 }, { batchSize: 6 }, 'MultipleNegativesRankingLoss');
   compare(full, cached);
 });
+
+test('LossEvaluator: the validation loss equals the training loss of the same batch before any update', async () => {
+  const { LossEvaluator } = await import('../src/evaluation/loss_evaluator.js');
+  const c = TRAIN_CASES.find((x) => x.name === 'CoSENTLoss')!;
+  const examples = trainExamples(c).slice(0, 12);
+  const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...TRAIN_MODEL });
+  const ev = new LossEvaluator(createLoss('CoSENTLoss', {}), examples, { batchSize: 6, name: 'dev' });
+  const before = await ev.evaluate(model);
+  const r = await new Trainer({ model, trainDataset: { examples }, loss: createLoss('CoSENTLoss', {}), args: { ...base, batchSize: 6, learningRate: 0 }, progress: false }).train();
+  const losses = r.logHistory.filter((h) => typeof h.loss === 'number').map((h) => Number(h.loss));
+  const mean = (losses[0] + losses[1]) / 2;
+  assert.ok(Math.abs(before.dev_loss - mean) < 1e-5, `${before.dev_loss} vs ${mean}`);
+  assert.equal(ev.primaryMetric, 'dev_loss');
+});

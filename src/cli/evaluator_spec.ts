@@ -9,6 +9,8 @@ import { BinaryClassificationEvaluator, EmbeddingSimilarityEvaluator, Informatio
 import { ConfigError } from '../training/args.js';
 
 export const EVALUATORS = ['sts', 'binary', 'triplet', 'retrieval'] as const;
+/** In a training configuration, "loss" also evaluates the training loss on the eval data. */
+export const TRAIN_EVALUATORS = [...EVALUATORS, 'loss'] as const;
 export type EvaluatorKind = (typeof EVALUATORS)[number];
 
 export interface EvalSpec {

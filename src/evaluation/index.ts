@@ -14,3 +14,4 @@ export * from './binary_classification.js';
 export * from './paraphrase_mining.js';
 export * from './sequential.js';
 export * from './format.js';
+export * from './loss_evaluator.js';

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { DatasetFormat, DatasetSpec } from '../data/dataset.js';
 import { ConfigError, resolveArgs, type TrainingArgs } from './args.js';
-import { EVALUATORS, type EvalSpec } from '../cli/evaluator_spec.js';
+import { TRAIN_EVALUATORS, type EvalSpec } from '../cli/evaluator_spec.js';
 
 const FORMATS: readonly DatasetFormat[] = ['stsb', 'nli', 'mrpc', 'csv', 'tsv', 'jsonl', 'parquet', 'beir-corpus', 'beir-queries', 'beir-qrels'];
 const TOP_KEYS = ['model', 'train', 'eval', 'loss', 'args', 'output', 'multiDatasetSampling', 'baseModel'];
@@ -110,7 +110,7 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
     const e = obj(c.eval, 'eval');
     onlyKeys(e, EVAL_KEYS, 'eval');
     const ev = str(e, 'evaluator', 'eval', false) ?? 'sts';
-    if (!(EVALUATORS as readonly string[]).includes(ev)) throw new ConfigError(`eval.evaluator: must be one of ${EVALUATORS.join(', ')}, got ${JSON.stringify(ev)}`);
+    if (!(TRAIN_EVALUATORS as readonly string[]).includes(ev)) throw new ConfigError(`eval.evaluator: must be one of ${TRAIN_EVALUATORS.join(', ')}, got ${JSON.stringify(ev)}`);
     if (e.format !== undefined && !FORMATS.includes(e.format as DatasetFormat)) throw new ConfigError(`eval.format: must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(e.format)}`);
     evalSpec = { ...(e as unknown as EvalSpec), evaluator: ev as EvalSpec['evaluator'] };
     for (const k of ['path', 'dir', 'corpus', 'queries', 'qrels'] as const) {

@@ -218,7 +218,6 @@ export class Trainer {
     const logPath = outputDir ? join(outputDir, 'logs.jsonl') : null;
     const progress = new Progress({ total, label: 'train', unit: 'steps', stream: this.opts.progress === false ? { isTTY: false, write: () => true } as never : process.stderr });
     const bestDir = outputDir ? join(outputDir, 'best-model') : null;
-    const greater = a.greaterIsBetter ?? !(a.metricForBestModel ?? '').includes('loss');
     let lossSum = 0;
     let lossCount = 0;
     let lastLoss: number | null = null;
@@ -241,6 +240,8 @@ export class Trainer {
       for (const cb of this.opts.callbacks ?? []) await cb.onEvaluate?.(state.global_step, metrics);
       const key = a.metricForBestModel ?? this.opts.evaluator.primaryMetric ?? Object.keys(metrics)[0];
       const value = metrics[key] ?? metrics[`eval_${key}`];
+      // losses improve downwards, every other metric upwards (unless greaterIsBetter says otherwise)
+      const greater = a.greaterIsBetter ?? !/(^|_)loss$/.test(key);
       if (value === undefined) return;
       const improved = state.best_metric === null || (greater ? value > state.best_metric + a.earlyStoppingThreshold : value < state.best_metric - a.earlyStoppingThreshold);
       if (improved) {

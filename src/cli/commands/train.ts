@@ -8,7 +8,8 @@ import { createLoss } from '../../losses/index.js';
 import type { Loss } from '../../losses/loss.js';
 import { readTrainConfig, type TrainConfig } from '../../training/config.js';
 import { ConfigError } from '../../training/args.js';
-import { Trainer, type TrainDataset } from '../../training/trainer.js';
+import { Trainer, type Evaluator, type TrainDataset } from '../../training/trainer.js';
+import { LossEvaluator } from '../../evaluation/loss_evaluator.js';
 import { buildEvaluator } from '../evaluator_spec.js';
 import { parse, required } from '../args.js';
 
@@ -21,7 +22,8 @@ Fine-tunes a Sentence Transformer. FILE.json:
     "loss":  { "name": "CoSENTLoss", "scale": 20 },
     "args":  { "epochs": 1, "batchSize": 16, "learningRate": 2e-5, "warmupRatio": 0.1, … },
     "output": "DIR" }
-Formats: stsb, nli, mrpc, csv, tsv, jsonl, parquet. Evaluators: sts, binary, triplet, retrieval.
+Formats: stsb, nli, mrpc, csv, tsv, jsonl, parquet. Evaluators: sts, binary, triplet, retrieval,
+and loss (the training loss on the eval data: the validation loss).
 --resume continues from the newest checkpoint in the output folder (or the one given).`;
 
 function lossFrom(spec: Record<string, unknown>, dim: number, where: string): Loss {
@@ -59,7 +61,16 @@ export async function train(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { config: { type: 'string' }, resume: { type: 'boolean', default: false }, help: { type: 'boolean' } }, usage);
   const cfg = await readTrainConfig(required(values, 'config', usage));
   const { model, datasets, loss } = await prepare(cfg);
-  const evaluator = cfg.eval ? (await buildEvaluator(cfg.eval)).evaluator : null;
+  let evaluator: Evaluator | null = null;
+  if (cfg.eval && (cfg.eval.evaluator as string) === 'loss') {
+    // the validation loss: the training loss (of the first dataset) on the eval data
+    const l = cfg.lossPerDataset ? Object.values(loss as Record<string, Loss>)[0] : (loss as Loss);
+    if (!cfg.eval.path || !cfg.eval.format) throw new ConfigError('eval: the loss evaluator needs "path" and "format"');
+    const d = await loadDataset({ path: cfg.eval.path, format: cfg.eval.format, columns: cfg.eval.columns, labelKind: l.labelKind });
+    evaluator = new LossEvaluator(l, d.examples, { name: cfg.eval.name ?? 'eval', batchSize: cfg.args.batchSize });
+  } else if (cfg.eval) {
+    evaluator = (await buildEvaluator(cfg.eval)).evaluator;
+  }
   const trainer = new Trainer({
     model, trainDataset: datasets, loss, args: cfg.args, evaluator, outputDir: cfg.output,
     multiDatasetSampling: cfg.multiDatasetSampling,

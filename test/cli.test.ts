@@ -5,53 +5,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { parseNpy } from '../src/io/npy.js';
 import { MINILM_TOKENIZER, sharedMissing } from './helpers/shared.js';
+import { assertExit, cli } from './helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const skip = sharedMissing(MINILM_TOKENIZER);
 const MODEL_ARGS = ['--tokenizer', MINILM_TOKENIZER, '--hidden', '16', '--layers', '1', '--heads', '2', '--intermediate', '32'];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/src/cli/main.js ...args` from the repo root; never throws on a non-zero exit. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, HF_HUB_OFFLINE: '1', SENTENCEKIT_DEBUG: '' },
-      timeout: 60_000,
-      maxBuffer: 16 << 20,
-    }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
-function assertExit(r: Run, code: number, ...parts: Array<string | RegExp>): void {
-  const said = `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  assert.equal(r.code, code, said);
-  for (const p of parts) {
-    if (typeof p === 'string') assert.ok(r.stderr.includes(p), `stderr lacks ${JSON.stringify(p)}\n${said}`);
-    else assert.match(r.stderr, p, said);
-  }
-  assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, `a stack trace was printed\n${said}`);
-}
 
 let root = '';
 let model = ''; // --seed 5, default max_seq_length, Normalize

@@ -3,25 +3,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { cli } from './helpers/cli.js';
 
-const run = promisify(execFile);
-const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
 const TOKENIZER = new URL('../../test/fixtures/tiny-tokenizer', import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, HF_HUB_OFFLINE: '1' } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const WORDS = 'a man woman dog cat plays runs sleeps guitar piano ball the red blue big small'.split(' ');
 function csv(rows: number, seed: number): string {
@@ -44,14 +31,14 @@ test('train --config: a small run writes the model, card, report, logs and check
       args: { epochs: 2, batchSize: 8, learningRate: 1e-3, evalSteps: 6, saveSteps: 6, logSteps: 2 },
       output: 'out',
     }));
-    const r = await cli(['train', '--config', join(dir, 'config.json')]);
+    const r = await cli('train', '--config', join(dir, 'config.json'));
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { steps: number; evaluation: Record<string, number> };
     assert.equal(summary.steps, 12);
     assert.ok(Number.isFinite(summary.evaluation.dev_spearman_cosine));
     const files = await readdir(join(dir, 'out'));
     for (const f of ['README.md', 'training_report.html', 'logs.jsonl', 'training_args.json', 'model.safetensors', 'modules.json', 'checkpoint-6', 'checkpoint-12']) assert.ok(files.includes(f), `${f} missing`);
-    const resumed = await cli(['train', '--config', join(dir, 'config.json'), '--resume']);
+    const resumed = await cli('train', '--config', join(dir, 'config.json'), '--resume');
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as { steps: number }).steps, 12);
   } finally {
@@ -76,14 +63,14 @@ test('train --config: mistakes are reported before any work, naming the key', as
     ];
     for (const [cfg, re] of cases) {
       await writeFile(join(dir, 'c.json'), JSON.stringify(cfg));
-      const r = await cli(['train', '--config', join(dir, 'c.json')]);
+      const r = await cli('train', '--config', join(dir, 'c.json'));
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, re);
       assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
     }
     assert.deepEqual((await readdir(dir)).filter((n) => n === 'out'), [], 'nothing written');
     await writeFile(join(dir, 'bad.json'), '{ "model": ');
-    const r = await cli(['train', '--config', join(dir, 'bad.json')]);
+    const r = await cli('train', '--config', join(dir, 'bad.json'));
     assert.match(r.stderr, /bad\.json: not valid JSON/);
   } finally {
     await rm(dir, { recursive: true, force: true });

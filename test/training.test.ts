@@ -176,3 +176,41 @@ test('several datasets: round-robin and proportional batches, one loss per datas
   }).train();
   assert.equal(prop.globalStep, 10, 'proportional: every batch of both datasets');
 });
+
+test('with dropout on, resume continues exactly too (masks depend on seed and step only)', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-train-drop-'));
+  try {
+    const examples = pairExamples(32);
+    const args = { epochs: 2, batchSize: 8, learningRate: 1e-3, warmupSteps: 1, logSteps: 1, saveSteps: 3, dropout: true, seed: 9 };
+    const straight = await tinyModel();
+    const r1 = await new Trainer({ model: straight, trainDataset: { examples }, loss: cosineMse, args, outputDir: join(dir, 'a'), progress: false }).train();
+    const first = await tinyModel();
+    await new Trainer({ model: first, trainDataset: { examples }, loss: cosineMse, args, outputDir: join(dir, 'b'), progress: false, callbacks: [{ onStepEnd: (s) => ({ stop: s >= 3 }) }] }).train();
+    const resumed = await tinyModel(77);
+    const r2 = await new Trainer({ model: resumed, trainDataset: { examples }, loss: cosineMse, args, outputDir: join(dir, 'b'), progress: false, resumeFromCheckpoint: true }).train();
+    assert.equal(r2.globalStep, r1.globalStep);
+    const s1 = snapshot(straight);
+    snapshot(resumed).forEach((a, i) => assert.deepEqual(a, s1[i], `parameter ${i} differs after resume with dropout`));
+    // and dropout does act: the same run without it ends elsewhere
+    const noDrop = await tinyModel();
+    await new Trainer({ model: noDrop, trainDataset: { examples }, loss: cosineMse, args: { ...args, dropout: false }, progress: false }).train();
+    assert.notDeepEqual(snapshot(noDrop)[5], s1[5]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('dropout masks: keep rate 1 − p, deterministic in (seed, step), different across steps and sites', async () => {
+  const { dropoutMasks } = await import('../src/training/dropout_masks.js');
+  const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }];
+  const sh = { n: 8, s: 64, hidden: 96, heads: 4 };
+  const a = dropoutMasks(sites, sh, 5, 1);
+  assert.deepEqual(a.m0.dims, [512, 96]);
+  assert.deepEqual(a.m1.dims, [8, 4, 64, 64]);
+  const rate = (t: { data: unknown }): number => { const d = t.data as Uint8Array; return d.reduce((x, y) => x + y, 0) / d.length; };
+  assert.ok(Math.abs(rate(a.m0) - 0.9) < 0.005, `keep rate ${rate(a.m0)}`);
+  assert.ok(Math.abs(rate(a.m1) - 0.7) < 0.005, `keep rate ${rate(a.m1)}`);
+  assert.deepEqual(dropoutMasks(sites, sh, 5, 1).m0.data, a.m0.data);
+  assert.notDeepEqual(dropoutMasks(sites, sh, 5, 2).m0.data, a.m0.data);
+  assert.notDeepEqual(dropoutMasks(sites, sh, 6, 1).m0.data, a.m0.data);
+});

@@ -21,11 +21,25 @@ import { writeFileAtomic } from '../io/atomic.js';
 
 const F32_MIN = -3.4028234663852886e38;
 
+/**
+ * A dropout site whose keep-mask is a graph input. Its shape, for a batch of n texts of s
+ * tokens: tokens3d [n, s, hidden], rows [n·s, hidden], attention [n, heads, s, s].
+ */
+export interface DropoutSite {
+  name: string;
+  p: number;
+  layout: 'tokens3d' | 'rows' | 'attention';
+}
+
 export interface TransformerBuildOptions {
   /** Fold 1/√d into the query projection and fuse Q/K/V into one MatMul (inference). */
   fuseQkv?: boolean;
-  /** Training: BERT's hidden and attention-probability dropout, with this seed. */
-  dropout?: { seed: number } | null;
+  /**
+   * Training: BERT's hidden and attention-probability dropout. With `seed`, onnxruntime's Dropout
+   * draws the masks; with `fedMasks`, each site reads its keep-mask from a graph input
+   * `dropout_mask_<k>` (listed in `dropoutSites` after build), so the caller controls the randomness.
+   */
+  dropout?: { seed: number; fedMasks?: boolean } | null;
   /** Run the layers on tokens as rows of a 2-D matrix (default true). */
   tokenRows?: boolean;
 }
@@ -135,6 +149,7 @@ export class BertTransformer {
     const heads = c.numAttentionHeads;
     const dh = H / heads;
     this.dropoutCount = 0;
+    this.dropoutSites = [];
     const h0 = g.scope('embeddings', () => {
       const word = g.gather(src.tensor('embeddings.word_embeddings.weight'), f.inputIds);
       const seqLen = g.shapeOf(f.inputIds, 1, 2);
@@ -144,7 +159,7 @@ export class BertTransformer {
       const typeTable = src.tensor('embeddings.token_type_embeddings.weight');
       e = g.add(e, tt ? g.gather(typeTable, tt) : g.gather(typeTable, g.scalar(0, 'int64')));
       const ln = g.layerNorm(e, src.tensor('embeddings.LayerNorm.weight'), src.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
-      return this.dropout(g, ln, c.hiddenDropoutProb, opts);
+      return this.dropout(g, ln, c.hiddenDropoutProb, opts, 'tokens3d');
     });
     // additive mask [B, 1, 1, S]: 0 where attended, min_f32 where padded
     const maskAdd = g.scope('extended_attention_mask', () => {
@@ -200,27 +215,35 @@ export class BertTransformer {
       const kt = toHeads(k, [0, 2, 3, 1]); // [B, A, d, S]
       const vh = toHeads(v, [0, 2, 1, 3]);
       const scores = g.add(g.matMul(qh, kt), maskAdd);
-      const probs = this.dropout(g, g.softmax(scores, -1), c.attentionProbsDropoutProb, opts);
+      const probs = this.dropout(g, g.softmax(scores, -1), c.attentionProbsDropoutProb, opts, 'attention');
       const ctxh = g.matMul(probs, vh); // [B, A, S, d]
       const merged = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), rows ? [-1, H] : [0, 0, H]);
       const o = src.linear([`${p}attention.output.dense.weight`], [`${p}attention.output.dense.bias`]);
-      const out = this.dropout(g, g.linear(merged, o.weight, o.bias), c.hiddenDropoutProb, opts);
+      const out = this.dropout(g, g.linear(merged, o.weight, o.bias), c.hiddenDropoutProb, opts, rows ? 'rows' : 'tokens3d');
       return g.layerNorm(g.add(out, x), src.tensor(`${p}attention.output.LayerNorm.weight`), src.tensor(`${p}attention.output.LayerNorm.bias`), c.layerNormEps);
     });
     return g.scope('ffn', () => {
       const i = src.linear([`${p}intermediate.dense.weight`], [`${p}intermediate.dense.bias`]);
       const act = activation(g, c.hiddenAct, g.linear(ctx, i.weight, i.bias));
       const o = src.linear([`${p}output.dense.weight`], [`${p}output.dense.bias`]);
-      const out = this.dropout(g, g.linear(act, o.weight, o.bias), c.hiddenDropoutProb, opts);
+      const out = this.dropout(g, g.linear(act, o.weight, o.bias), c.hiddenDropoutProb, opts, rows ? 'rows' : 'tokens3d');
       return g.layerNorm(g.add(out, ctx), src.tensor(`${p}output.LayerNorm.weight`), src.tensor(`${p}output.LayerNorm.bias`), c.layerNormEps);
     });
   }
 
   private dropoutCount = 0;
+  /** The dropout sites of the last build with fed masks, in input order. */
+  dropoutSites: DropoutSite[] = [];
 
   /** Dropout(x, p) in training mode, each site with its own seed derived from the run's seed. */
-  private dropout(g: GraphBuilder, x: Value, p: number, opts: TransformerBuildOptions): Value {
+  private dropout(g: GraphBuilder, x: Value, p: number, opts: TransformerBuildOptions, layout: DropoutSite['layout']): Value {
     if (!opts.dropout || p <= 0) return x;
+    if (opts.dropout.fedMasks) {
+      const k = this.dropoutSites.length;
+      const mask = g.input(`dropout_mask_${k}`, 'bool', x.shape);
+      this.dropoutSites.push({ name: mask.name, p, layout });
+      return g.where(mask, g.mul(x, g.scalar(1 / (1 - p), x.dtype)), g.scalar(0, x.dtype));
+    }
     const seed = (opts.dropout.seed * 1000 + this.dropoutCount++) % 2147483647;
     return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed });
   }

@@ -14,6 +14,7 @@ import { Session } from '../runtime/session.js';
 import type { TrainableParam } from './param_source.js';
 import { buildApplyGraph, buildEmbedGraph, buildGradGraph, buildLossGradGraph, collectParams, type BuiltGradGraph } from './train_graph.js';
 import type { OptimizerOptions, StepBatch, StepResult } from './train_step.js';
+import { dropoutMasks } from './dropout_masks.js';
 
 export class AccumulatingStep {
   readonly params: TrainableParam[];
@@ -73,7 +74,7 @@ export class AccumulatingStep {
   }
 
   /** Runs the grad graph once, adding scale·∂objective/∂p into the accumulators; returns the loss (if any). */
-  private async accumulate(rows: number[][], columns: number, labels: TensorData | null, scale: number, embGrad: Float32Array | null): Promise<{ loss: number; tokens: number; padded: number }> {
+  private async accumulate(rows: number[][], columns: number, labels: TensorData | null, scale: number, embGrad: Float32Array | null, step = 0, micro = 0): Promise<{ loss: number; tokens: number; padded: number }> {
     const labelDim = labels && labels.dims.length === 2 ? labels.dims[1] : undefined;
     const { built, session } = await this.gradGraph(columns, labelDim, embGrad !== null);
     this.updated ??= built.updated;
@@ -85,6 +86,10 @@ export class AccumulatingStep {
     };
     if (labels) feeds.labels = labels;
     if (embGrad) feeds.emb_grad = { dtype: 'float32', dims: [rows.length, this.model.dimension], data: embGrad };
+    if (built.dropoutSites.length && this.opts.dropoutSeed !== null) {
+      const c = this.model.transformer.config;
+      Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: st.dims[0], s: st.dims[1], hidden: c.hiddenSize, heads: c.numAttentionHeads }, this.opts.dropoutSeed, step, micro));
+    }
     this.paramFeeds(built.inputs, feeds);
     const into: Record<string, TensorData> = {};
     for (const p of built.updated) {
@@ -110,8 +115,8 @@ export class AccumulatingStep {
         padded += r.padded;
       }
     } else {
-      for (const b of micro) {
-        const r = await this.accumulate(b.columns.flat(), b.columns.length, b.labels, 1 / micro.length, null);
+      for (const [i, b] of micro.entries()) {
+        const r = await this.accumulate(b.columns.flat(), b.columns.length, b.labels, 1 / micro.length, null, t, i);
         loss += r.loss / micro.length;
         tokens += r.tokens;
         padded += r.padded;

@@ -23,7 +23,7 @@ import type { Features } from '../models/features.js';
 import { Normalize } from '../models/normalize.js';
 import { Pooling } from '../models/pooling.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
-import { BertTransformer } from '../models/transformer.js';
+import { BertTransformer, type DropoutSite } from '../models/transformer.js';
 import { decays, InputParamSource, type TrainableParam } from './param_source.js';
 
 export interface TrainGraphOptions {
@@ -77,6 +77,8 @@ export interface BuiltTrainGraph {
   inputs: TrainableParam[];
   /** Parameters updated by the step (they received a gradient). */
   updated: TrainableParam[];
+  /** Dropout sites whose keep-masks the caller feeds (empty with dropout off). */
+  dropoutSites: DropoutSite[];
 }
 
 interface GraphParts {
@@ -97,24 +99,28 @@ function parts(params: TrainableParam[], name: string): GraphParts {
 }
 
 /** The model's forward pass with parameters as inputs: stacked ids → per-column embeddings. */
-function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dropoutSeed: number | null, sparse: boolean): { embeddings: Value[]; stackedEmb: Value; src: InputParamSource } {
+function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dropoutSeed: number | null, sparse: boolean): { embeddings: Value[]; stackedEmb: Value; src: InputParamSource; dropoutSites: DropoutSite[] } {
   const { g, lookup } = pp;
   const inputIds = g.input('input_ids', 'int64', ['n', 'seq']);
   const attentionMask = g.input('attention_mask', 'int64', ['n', 'seq']);
   const src = new InputParamSource(g, lookup, '', sparse ? new Set([WORD_EMBEDDINGS]) : new Set());
   let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
+  let dropoutSites: DropoutSite[] = [];
   for (const m of model.modules) {
     const mod = m.module;
-    if (mod instanceof BertTransformer) f = mod.build(g, src, f, { fuseQkv: FUSE_QKV, dropout: dropoutSeed === null ? null : { seed: dropoutSeed } });
+    if (mod instanceof BertTransformer) {
+      f = mod.build(g, src, f, { fuseQkv: FUSE_QKV, dropout: dropoutSeed === null ? null : { seed: dropoutSeed, fedMasks: true } });
+      dropoutSites = [...mod.dropoutSites];
+    }
     else if (mod instanceof Pooling) f = mod.build(g, f);
     else if (mod instanceof Dense) f = mod.build(g, f, m.path, new InputParamSource(g, lookup, `${m.path}/`));
     else if (mod instanceof Normalize) f = mod.build(g, f);
   }
   const emb = f.sentenceEmbedding!;
   const dim = model.dimension;
-  if (columns === 1) return { embeddings: [emb], stackedEmb: emb, src };
+  if (columns === 1) return { embeddings: [emb], stackedEmb: emb, src, dropoutSites };
   const stacked = g.reshape(emb, [columns, -1, dim]);
-  return { embeddings: Array.from({ length: columns }, (_, c) => g.gather(stacked, g.scalar(c, 'int64'), 0)), stackedEmb: emb, src };
+  return { embeddings: Array.from({ length: columns }, (_, c) => g.gather(stacked, g.scalar(c, 'int64'), 0)), stackedEmb: emb, src, dropoutSites };
 }
 
 function labelInput(g: GraphBuilder, loss: Loss, labelDim: number | undefined): Value | null {
@@ -189,7 +195,7 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
   const pp = parts(params, 'train_step');
   const { g, lookup } = pp;
   const sparse = !!o.sparseEmbeddings && !o.freezeWordEmbeddings;
-  const { embeddings } = forward(pp, model, o.columns, o.dropoutSeed, sparse);
+  const { embeddings, dropoutSites } = forward(pp, model, o.columns, o.dropoutSeed, sparse);
   const labels = labelInput(g, loss, o.labelDim);
   const lossValue = g.scope('loss', () => loss.build({ g, embeddings, labels, params: new InputParamSource(g, lookup, 'loss/') }));
   g.output(lossValue, 'loss');
@@ -199,7 +205,7 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
   const updated = trainable.filter((p) => grads.get(used.get(p.name)!));
   adamw(g, updated, (n) => used.get(n)!, (n) => grads.get(used.get(n)!)!, o, lossValue);
   prune(g.graph);
-  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated };
+  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated, dropoutSites };
 }
 
 export interface BuiltGradGraph {
@@ -207,6 +213,7 @@ export interface BuiltGradGraph {
   inputs: TrainableParam[];
   /** Parameters whose gradient the graph adds into `${name}:acc`. */
   updated: TrainableParam[];
+  dropoutSites: DropoutSite[];
 }
 
 /**
@@ -217,7 +224,7 @@ export interface BuiltGradGraph {
 export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, params: TrainableParam[], o: TrainGraphOptions & { seeded?: boolean }): BuiltGradGraph {
   const pp = parts(params, 'grad_step');
   const { g, lookup } = pp;
-  const { embeddings, stackedEmb } = forward(pp, model, o.seeded ? 1 : o.columns, o.dropoutSeed, false);
+  const { embeddings, stackedEmb, dropoutSites } = forward(pp, model, o.seeded ? 1 : o.columns, o.dropoutSeed, false);
   let objective: Value;
   if (o.seeded) {
     const seed = g.input('emb_grad', 'float32', ['n', model.dimension]);
@@ -238,7 +245,7 @@ export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, pa
     g.output(g.add(acc, grads.get(used.get(p.name)!)!), `${p.name}:acc:new`);
   }
   prune(g.graph);
-  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated };
+  return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated, dropoutSites };
 }
 
 /** Clipping and AdamW on accumulated gradients (`${name}:acc`), updating parameters and moments in place. */

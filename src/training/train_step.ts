@@ -9,6 +9,7 @@ import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { Session } from '../runtime/session.js';
 import { buildTrainGraph, collectParams, WORD_EMBEDDINGS, type BuiltTrainGraph } from './train_graph.js';
 import type { TrainableParam } from './param_source.js';
+import { dropoutMasks } from './dropout_masks.js';
 
 export interface OptimizerOptions {
   learningRate: number;
@@ -16,7 +17,7 @@ export interface OptimizerOptions {
   betas: [number, number];
   eps: number;
   maxGradNorm: number | null;
-  /** Seed of the dropout masks; null: dropout off. */
+  /** Seed of the dropout masks (which depend on it and the step number only); null: dropout off. */
   dropoutSeed: number | null;
   freezeWordEmbeddings: boolean;
   /** Update only the word-embedding rows each batch uses (lazy AdamW on the table). */
@@ -105,6 +106,10 @@ export class TrainStep {
       bias_correction2_sqrt: scalar(Math.sqrt(1 - b2 ** t)),
     };
     if (batch.labels) feeds.labels = batch.labels;
+    if (built.dropoutSites.length && this.opts.dropoutSeed !== null) {
+      const c = this.model.transformer.config;
+      Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: N, s: S, hidden: c.hiddenSize, heads: c.numAttentionHeads }, this.opts.dropoutSeed, t));
+    }
     const into: Record<string, TensorData> = {};
     for (const p of built.inputs) feeds[p.name] = { dtype: 'float32', dims: p.param.shape, data: p.param.data };
     for (const p of built.updated) {

@@ -205,12 +205,8 @@ export class Trainer {
       const dir = this.opts.resumeFromCheckpoint === true ? (outputDir ? await latestCheckpoint(outputDir) : null) : this.opts.resumeFromCheckpoint;
       if (dir) {
         const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
+        // dropout masks depend on (seed, step) only: the resumed run draws the same ones
         state = await loadCheckpointInto(dir, allParams, moments);
-        // dropout masks continue from a seed tied to the resume point (deterministic, not identical to an uninterrupted run)
-        if (a.dropout) {
-          for (const s of steps.values()) await s.close();
-          steps = makeSteps(a.seed + state.global_step);
-        }
       } else if (this.opts.resumeFromCheckpoint !== true) {
         throw new ConfigError(`resumeFromCheckpoint: ${String(this.opts.resumeFromCheckpoint)} not found`);
       }

@@ -485,7 +485,7 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await (await import('node:fs/promises')).readFile(path, 'utf8'));
+    parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     throw new ModelFormatError(`${path}: not valid JSON (${(e as Error).message})`);
   }

@@ -15,6 +15,7 @@ import type { TrainableParam } from './param_source.js';
 import { buildApplyGraph, buildEmbedGraph, buildGradGraph, buildLossGradGraph, collectParams, type BuiltGradGraph } from './train_graph.js';
 import type { OptimizerOptions, StepBatch, StepResult } from './train_step.js';
 import { dropoutMasks } from './dropout_masks.js';
+import { stackRows } from './stack.js';
 
 export class AccumulatingStep {
   readonly params: TrainableParam[];
@@ -54,21 +55,6 @@ export class AccumulatingStep {
     return p;
   }
 
-  private stack(rows: number[][]): { ids: BigInt64Array; mask: BigInt64Array; dims: number[]; tokens: number } {
-    const S = Math.max(1, ...rows.map((r) => r.length));
-    const ids = new BigInt64Array(rows.length * S).fill(BigInt(this.model.tokenizer.padTokenId));
-    const mask = new BigInt64Array(rows.length * S);
-    let tokens = 0;
-    rows.forEach((r, i) => {
-      for (let j = 0; j < r.length; j++) {
-        ids[i * S + j] = BigInt(r[j]);
-        mask[i * S + j] = 1n;
-      }
-      tokens += r.length;
-    });
-    return { ids, mask, dims: [rows.length, S], tokens };
-  }
-
   private paramFeeds(inputs: TrainableParam[], feeds: Record<string, TensorData>): void {
     for (const p of inputs) feeds[p.name] = { dtype: 'float32', dims: p.param.shape, data: p.param.data };
   }
@@ -78,7 +64,7 @@ export class AccumulatingStep {
     const labelDim = labels && labels.dims.length === 2 ? labels.dims[1] : undefined;
     const { built, session } = await this.gradGraph(columns, labelDim, embGrad !== null);
     this.updated ??= built.updated;
-    const st = this.stack(rows);
+    const st = stackRows(rows, this.model.tokenizer.padTokenId);
     const feeds: Record<string, TensorData> = {
       input_ids: { dtype: 'int64', dims: st.dims, data: st.ids },
       attention_mask: { dtype: 'int64', dims: st.dims, data: st.mask },
@@ -141,7 +127,7 @@ export class AccumulatingStep {
     for (const col of b.columns) {
       const out = new Float32Array(B * dim);
       for (let s = 0; s < B; s += mini) {
-        const st = this.stack(col.slice(s, s + mini));
+        const st = stackRows(col.slice(s, s + mini), this.model.tokenizer.padTokenId);
         const feeds: Record<string, TensorData> = { input_ids: { dtype: 'int64', dims: st.dims, data: st.ids }, attention_mask: { dtype: 'int64', dims: st.dims, data: st.mask } };
         this.paramFeeds(inputs, feeds);
         out.set((await session.run(feeds, ['embeddings'])).embeddings.data as Float32Array, s * dim);

@@ -10,6 +10,7 @@ import { Session } from '../runtime/session.js';
 import { buildTrainGraph, collectParams, WORD_EMBEDDINGS, type BuiltTrainGraph } from './train_graph.js';
 import type { TrainableParam } from './param_source.js';
 import { dropoutMasks } from './dropout_masks.js';
+import { stackRows } from './stack.js';
 
 export interface OptimizerOptions {
   learningRate: number;
@@ -75,26 +76,10 @@ export class TrainStep {
     const labelDim = batch.labels && batch.labels.dims.length === 2 ? batch.labels.dims[1] : undefined;
     const { built, session } = await this.graph(columns, labelDim);
     const B = batch.columns[0].length;
-    let S = 1;
-    let tokens = 0;
-    for (const col of batch.columns) for (const ids of col) {
-      S = Math.max(S, ids.length);
-      tokens += ids.length;
-    }
-    const N = columns * B;
-    const inputIds = new BigInt64Array(N * S).fill(BigInt(this.model.tokenizer.padTokenId));
-    const mask = new BigInt64Array(N * S);
-    let r = 0;
-    for (const col of batch.columns) {
-      if (col.length !== B) throw new Error(`every column of a batch needs ${B} texts, one has ${col.length}`);
-      for (const ids of col) {
-        for (let j = 0; j < ids.length; j++) {
-          inputIds[r * S + j] = BigInt(ids[j]);
-          mask[r * S + j] = 1n;
-        }
-        r++;
-      }
-    }
+    for (const col of batch.columns) if (col.length !== B) throw new Error(`every column of a batch needs ${B} texts, one has ${col.length}`);
+    const st = stackRows(batch.columns.flat(), this.model.tokenizer.padTokenId);
+    const [N, S] = st.dims;
+    const { ids: inputIds, mask, tokens } = st;
     const b1 = this.opts.betas[0];
     const b2 = this.opts.betas[1];
     const scalar = (x: number): TensorData => ({ dtype: 'float32', dims: [], data: Float32Array.of(x) });

@@ -20,6 +20,7 @@ import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
 import { lrLambda, warmupSteps } from './schedule.js';
 import { TrainStep } from './train_step.js';
+import type { TrainableParam } from './param_source.js';
 import { AccumulatingStep } from './accumulate.js';
 import { CachedMultipleNegativesRankingLoss } from '../losses/cached_multiple_negatives_ranking_loss.js';
 
@@ -200,13 +201,12 @@ export class Trainer {
       }
       return m;
     };
-    let steps = makeSteps(a.dropout ? a.seed : null);
+    const steps = makeSteps(a.dropout ? a.seed : null);
     if (this.opts.resumeFromCheckpoint) {
       const dir = this.opts.resumeFromCheckpoint === true ? (outputDir ? await latestCheckpoint(outputDir) : null) : this.opts.resumeFromCheckpoint;
       if (dir) {
-        const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
         // dropout masks depend on (seed, step) only: the resumed run draws the same ones
-        state = await loadCheckpointInto(dir, allParams, moments);
+        state = await loadCheckpointInto(dir, paramsOf(steps), moments);
       } else if (this.opts.resumeFromCheckpoint !== true) {
         throw new ConfigError(`resumeFromCheckpoint: ${String(this.opts.resumeFromCheckpoint)} not found`);
       }
@@ -253,7 +253,7 @@ export class Trainer {
     const checkpoint = async (): Promise<void> => {
       if (!outputDir) return;
       const dir = join(outputDir, `checkpoint-${state.global_step}`);
-      const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
+      const allParams = paramsOf(steps);
       await saveCheckpoint(dir, this.model, allParams, moments, state, { args: a, total_steps: total });
       for (const cb of this.opts.callbacks ?? []) await cb.onSave?.(dir);
       if (a.saveTotalLimit) {
@@ -311,7 +311,7 @@ export class Trainer {
       }
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
-        const allParams = [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()].filter((p) => !p.name.startsWith('loss/'));
+        const allParams = paramsOf(steps).filter((p) => !p.name.startsWith('loss/'));
         await loadCheckpointInto(bestDir, allParams, new Map()).catch(() => undefined);
         this.model.invalidate();
       }
@@ -357,4 +357,9 @@ export class Trainer {
     await writeFileAtomic(join(dir, 'training_args.json'), JSON.stringify(this.args, null, 2) + '\n');
 
   }
+}
+
+/** Every parameter the step runners train or read, once each (they share the model's tensors). */
+function paramsOf(steps: Map<Loss, TrainStep | AccumulatingStep>): TrainableParam[] {
+  return [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
 }

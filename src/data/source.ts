@@ -9,6 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { DataError } from './report.js';
+import { openHint } from '../io/file_errors.js';
 
 const READ_CHUNK = 256 * 1024;
 const SNIFF_BYTES = 8192;
@@ -17,11 +18,7 @@ export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
 
 function openError(path: string, err: unknown): DataError {
   const e = err as NodeJS.ErrnoException;
-  const hint =
-    e?.code === 'ENOENT' ? 'check the path' :
-    e?.code === 'EISDIR' ? 'give a file, not a folder' :
-    e?.code === 'EACCES' ? 'check the file permissions' : 'check that the file is readable';
-  return new DataError(path, `cannot read the file (${e?.message ?? String(err)}); ${hint}`, {}, { cause: err });
+  return new DataError(path, `cannot read the file (${e?.message ?? String(err)}); ${openHint(err)}`, {}, { cause: err });
 }
 
 /** The first bytes of a file (fewer when the file is shorter). */

@@ -61,6 +61,17 @@ class Names {
 }
 
 /** How many node inputs read each value. */
+/** Replaces the graph's nodes with `out` and drops the replaced weights nothing reads any more. */
+function swapNodes(g: Graph, out: Node[], replaced: Iterable<string>): void {
+  g.nodes.length = 0;
+  g.nodes.push(...out);
+  const after = useCounts(g);
+  for (const name of replaced) {
+    const init = g.initializers.get(name);
+    if (init && !after.has(init.value)) g.initializers.delete(name);
+  }
+}
+
 function useCounts(g: Graph): Map<Value, number> {
   const m = new Map<Value, number>();
   for (const n of g.nodes) for (const v of n.inputs) if (v) m.set(v, (m.get(v) ?? 0) + 1);
@@ -185,14 +196,7 @@ export function quantizeDynamic(g: Graph, kind: 'int8' | 'uint8', opts: DynamicQ
     out.push(mk('Mul', 'Rescale', [yf, s], [y]));
     changed++;
   }
-  g.nodes.length = 0;
-  g.nodes.push(...out);
-  // drop float32 weights nothing reads any more
-  const after = useCounts(g);
-  for (const name of replaced) {
-    const init = g.initializers.get(name);
-    if (init && !after.has(init.value)) g.initializers.delete(name);
-  }
+  swapNodes(g, out, replaced);
   return { changed, bytesBefore, bytesAfter };
 }
 
@@ -266,13 +270,7 @@ export function quantizeGatherTables(g: Graph, minElements = 1 << 16): QuantizeR
     out.push(mk('Mul', 'Dequantize', [rowsF, sc1], y));
     changed++;
   }
-  g.nodes.length = 0;
-  g.nodes.push(...out);
-  const after = useCounts(g);
-  for (const name of replaced) {
-    const init = g.initializers.get(name);
-    if (init && !after.has(init.value)) g.initializers.delete(name);
-  }
+  swapNodes(g, out, replaced);
   return { changed, bytesBefore, bytesAfter };
 }
 

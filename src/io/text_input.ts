@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { openHint } from './file_errors.js';
 
 export type TextFormat = 'text' | 'jsonl';
 
@@ -45,11 +46,7 @@ export function detectFormat(path: string): TextFormat {
 
 function openError(path: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  const hint =
-    e?.code === 'ENOENT' ? 'check the path' :
-    e?.code === 'EISDIR' ? 'give a file, not a directory' :
-    e?.code === 'EACCES' ? 'check the file permissions' : 'check that the file is readable';
-  return new Error(`cannot read input file ${JSON.stringify(path)}: ${e?.message ?? String(err)}; ${hint}`, { cause: err });
+  return new Error(`cannot read input file ${JSON.stringify(path)}: ${e?.message ?? String(err)}; ${openHint(err, 'directory')}`, { cause: err });
 }
 
 /** Yields every line of the file as a string (BOM stripped, CRLF accepted, no phantom last line). */

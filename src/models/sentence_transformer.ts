@@ -92,7 +92,6 @@ interface Runner {
 
 export class SentenceTransformer {
   private runner: Promise<Runner> | null = null;
-  private graphBytesCache: Uint8Array | null = null;
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -292,15 +291,16 @@ export class SentenceTransformer {
     return g;
   }
 
-  /** ModelProto bytes of the inference graph (cached). */
+  /**
+   * ModelProto bytes of the inference graph, built anew on each call (the weights are in them:
+   * the session keeps its own copy, so holding these would only double the model's memory).
+   */
   graphBytes(): Uint8Array {
-    if (!this.graphBytesCache) this.graphBytesCache = toModelProto(this.buildGraph().graph, { opset: DEFAULT_OPSET });
-    return this.graphBytesCache;
+    return toModelProto(this.buildGraph().graph, { opset: DEFAULT_OPSET });
   }
 
   /** Forgets the compiled graph (call after changing weights in place). */
   invalidate(): void {
-    this.graphBytesCache = null;
     this.runner = null;
   }
 

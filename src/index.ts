@@ -1,7 +1,7 @@
 // SentenceKit's public API: models, tokenizers, training, losses, evaluation, data, and the
 // graph and runtime layers everything is built on.
 
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
 
 export { SentenceTransformer, type LoadOptions, type EncodeOptions, type EmbeddingMatrix, type CreateOptions, type SimilarityFn } from './models/sentence_transformer.js';
 export { Pooling, POOLING_MODES, type PoolingMode } from './models/pooling.js';

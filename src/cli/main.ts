@@ -3,6 +3,7 @@
 // one-line message (with usage for command-line mistakes) and a non-zero exit code.
 
 import { UsageError } from './args.js';
+import { VERSION } from '../version.js';
 import { createModel, usage as createUsage } from './commands/create_model.js';
 import { encode, usage as encodeUsage } from './commands/encode.js';
 import { info, usage as infoUsage } from './commands/info.js';
@@ -27,15 +28,25 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return ['Usage: sentencekit <command> [options]   (sentencekit <command> --help for its options)', '', 'Commands:',
+  return ['Usage: sentencekit <command> [options]   (sentencekit <command> --help for its options)',
+    '       sentencekit --version', '', 'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+  if (!cmd) {
+    // no command is a usage mistake like any other: usage on stderr, exit 2
+    process.stderr.write(`sentencekit: name a command\n\n${help()}\n`);
+    return 2;
+  }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(help() + '\n');
-    return cmd ? 0 : 1;
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(VERSION + '\n');
+    return 0;
   }
   const c = COMMANDS[cmd];
   if (!c) {

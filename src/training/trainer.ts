@@ -64,7 +64,7 @@ export interface TrainerOptions {
   resumeFromCheckpoint?: string | boolean;
   /** Name of the base model for the model card. */
   baseModel?: string;
-  /** Show a progress bar on stderr when it is a terminal (default true). */
+  /** Report progress on stderr (default true): a bar on a terminal, otherwise a line every 10 s and each evaluation's result. */
   progress?: boolean;
 }
 
@@ -212,7 +212,7 @@ export class Trainer {
       }
     }
     const logPath = outputDir ? join(outputDir, 'logs.jsonl') : null;
-    const progress = new Progress({ total, label: 'train', unit: 'steps', stream: this.opts.progress === false ? { isTTY: false, write: () => true } as never : process.stderr });
+    const progress = new Progress({ total, label: 'train', unit: 'steps', mode: this.opts.progress === false ? 'off' : undefined, initial: state.global_step });
     const bestDir = outputDir ? join(outputDir, 'best-model') : null;
     let lossSum = 0;
     let lossCount = 0;
@@ -232,6 +232,7 @@ export class Trainer {
       const metrics = await this.opts.evaluator.evaluate(this.model);
       await this.model.close();
       lastMetrics = metrics;
+      progress.note(`eval at step ${state.global_step}: ${Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ')}`);
       await log({ step: state.global_step, epoch: +(state.global_step / stepsPerEpoch).toFixed(4), ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])) });
       for (const cb of this.opts.callbacks ?? []) await cb.onEvaluate?.(state.global_step, metrics);
       const key = a.metricForBestModel ?? this.opts.evaluator.primaryMetric ?? Object.keys(metrics)[0];

@@ -15,10 +15,15 @@ export interface Run {
 
 /** Runs `node dist/src/cli/main.js ...args` from the repo root; never throws on a non-zero exit. */
 export function cli(...args: string[]): Promise<Run> {
+  return cliWithEnv({}, ...args);
+}
+
+/** As `cli`, with extra environment variables for the child. */
+export function cliWithEnv(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [MAIN, ...args], {
       cwd: process.cwd(),
-      env: { ...process.env, HF_HUB_OFFLINE: '1', SENTENCEKIT_DEBUG: '' },
+      env: { ...process.env, HF_HUB_OFFLINE: '1', SENTENCEKIT_DEBUG: '', ...env },
       timeout: 120_000,
       maxBuffer: 16 << 20,
     }, (err, stdout, stderr) => {

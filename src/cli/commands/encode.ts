@@ -8,7 +8,7 @@ import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { countLines, readTexts } from '../../io/text_input.js';
 import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
-import { Progress } from '../../io/progress.js';
+import { Progress, progressModeFromEnv } from '../../io/progress.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 import { readNpy } from '../../io/npy.js';
 import { calibrationRanges, isPrecision, type QuantizationRanges } from '../../evaluation/quantize.js';
@@ -70,8 +70,10 @@ export async function encode(argv: string[]): Promise<void> {
     }
     ranges = calibrationRanges({ data: cal.data, rows: cal.shape[0], dim });
   }
-  const total = process.stderr.isTTY ? await countLines(input) : undefined;
-  const progress = new Progress({ total, label: 'encode', unit: 'texts' });
+  const progressMode = progressModeFromEnv();
+  // the total (for the percentage and ETA) costs one extra read of the input
+  const total = progressMode === 'off' ? undefined : await countLines(input);
+  const progress = new Progress({ total, label: 'encode', unit: 'texts', mode: progressMode });
   const writer = precision !== 'float32'
     ? await createQuantizingWriter(output, dim, precision, ranges)
     : ext === '.npy' ? await createNpyWriter(output, dim) : await createJsonlEmbeddingWriter(output, dim);

@@ -14,6 +14,7 @@ import { intOpt, parse } from '../args.js';
 import { Trainer } from '../../training/trainer.js';
 import { createLoss } from '../../losses/index.js';
 import { EmbeddingSimilarityEvaluator } from '../../evaluation/index.js';
+import { Progress } from '../../io/progress.js';
 
 export const usage = `Usage: sentencekit quickstart [--tokenizer DIR] [--data sts-dev.csv] [--train sts-train.csv] [--steps N]
                               [--out DIR] [--batch-size N] [--layers N]
@@ -97,13 +98,24 @@ export async function quickstart(argv: string[]): Promise<void> {
     const created = await SentenceTransformer.create({ tokenizerDir: tokDir, hidden: 384, layers: intOpt(values, 'layers', 6, usage, 0) ?? 6, heads: 12, intermediate: 1536, seed: 42, maxSeqLength: 128 });
     await created.save(out);
     const tCreate = performance.now() - t0;
+    // stderr tells where a minutes-long run is: a bar on a terminal, a line every 10 s otherwise
+    const status = new Progress({ label: 'quickstart' });
+    const say = (text: string): void => status.note(`quickstart: ${text}`);
+    say(`created ${created.parameterCount().toLocaleString('en-US')} parameters in ${(tCreate / 1000).toFixed(1)} s; encoding ${sentences.length} sentences`);
     const model = await SentenceTransformer.load(out);
     await model.encode(sentences.slice(0, 8)); // warm-up: graph build and session start
     const t1 = performance.now();
-    const m = await model.encodeMatrix(sentences, { batchSize: intOpt(values, 'batch-size', 32, usage) });
+    const encoding = new Progress({ total: sentences.length, label: 'encode', unit: 'texts' });
+    let encoded = 0;
+    const m = await model.encodeMatrix(sentences, {
+      batchSize: intOpt(values, 'batch-size', 32, usage),
+      onProgress: (done) => { encoding.tick(done - encoded); encoded = done; },
+    });
+    encoding.done();
     const secs = (performance.now() - t1) / 1000;
     const evaluator = new EmbeddingSimilarityEvaluator(dev.map((p) => p.a), dev.map((p) => p.b), dev.map((p) => p.score), { similarityFns: ['cosine'] });
     const before = (await evaluator.evaluate(model)).spearman_cosine;
+    say(`STS-B dev spearman_cosine before training ${before.toFixed(4)}`);
     const steps = intOpt(values, 'steps', 100, usage, 0) ?? 100;
     let training: Record<string, unknown> = { steps: 0 };
     if (steps > 0) {
@@ -116,6 +128,7 @@ export async function quickstart(argv: string[]): Promise<void> {
       training = { steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_loss: r.trainingLoss, tokens_per_s: tokensPerS, loss: 'CoSENTLoss', data: trainPath ?? 'built-in sample pairs' };
     }
     const after = (await evaluator.evaluate(model)).spearman_cosine;
+    say(`spearman_cosine after ${steps} step(s) ${after.toFixed(4)}`);
     await model.close();
     const summary = {
       model: typeof values.out === 'string' ? out : '(temporary; pass --out DIR to keep it)',

@@ -4,6 +4,7 @@
 export { VERSION } from './version.js';
 
 export { SentenceTransformer, type LoadOptions, type EncodeOptions, type EmbeddingMatrix, type CreateOptions, type SimilarityFn } from './models/sentence_transformer.js';
+export { similarity, similarityPairwise, cosSim, dotScore, euclideanSim, manhattanSim, SIMILARITY_FNS, type Embeddings } from './models/similarity.js';
 export { Pooling, POOLING_MODES, type PoolingMode } from './models/pooling.js';
 export { Dense } from './models/dense.js';
 export { Normalize } from './models/normalize.js';

@@ -8,6 +8,20 @@ import type { Attr, Graph, TensorData, Value } from './ir.js';
 
 const { onnx } = onnxProto;
 
+// onnx-proto's declarations write 64-bit fields as `number | Long` with protobufjs' Long as a
+// global that no package declares; declaring its shape here keeps our declarations (which name
+// onnx-proto's message types) valid for programs compiled without skipLibCheck.
+declare global {
+  /** A 64-bit integer as protobufjs decodes one: two 32-bit halves and the signedness. */
+  interface Long {
+    low: number;
+    high: number;
+    unsigned: boolean;
+    toNumber(): number;
+    toString(radix?: number): string;
+  }
+}
+
 export interface SerialiseOptions {
   opset: number;
   producerVersion?: string;

@@ -24,7 +24,9 @@ import { SoftmaxLoss } from './softmax_loss.js';
 import { TripletLoss } from './triplet_loss.js';
 
 export type { ColumnSpec, LabelKind, Loss, LossContext } from './loss.js';
-export * from './similarity.js';
+export { SIMILARITY_FUNCTIONS, PAIRWISE_SIMILARITY_FUNCTIONS, DISTANCE_METRICS, type SimilarityFunction, type PairwiseSimilarityFunction, type DistanceMetric } from './similarity.js';
+/** The similarity functions as graph ops (cosSim(g, a, b), …), for writing losses. */
+export * as similarityOps from './similarity.js';
 export { AnglELoss, type AnglELossOptions } from './angle_loss.js';
 export { BatchAllTripletLoss } from './batch_all_triplet_loss.js';
 export { BatchHardTripletLoss, type BatchDistanceMetric, type BatchTripletLossOptions } from './batch_hard_triplet_loss.js';

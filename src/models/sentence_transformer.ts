@@ -24,6 +24,7 @@ import { InitializerSource } from './params.js';
 import { Pooling, type PoolingMode } from './pooling.js';
 import { BertTransformer } from './transformer.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
+import { similarity, similarityPairwise, type Embeddings, type SimilarityFn } from './similarity.js';
 
 export type Module = BertTransformer | Pooling | Dense | Normalize;
 
@@ -33,7 +34,7 @@ export interface ModuleEntry {
   module: Module;
 }
 
-export type SimilarityFn = 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+export type { SimilarityFn } from './similarity.js';
 
 export interface LoadOptions extends HubOptions {
   /** onnxruntime intra-op threads (default: all cores). */
@@ -394,6 +395,20 @@ export class SentenceTransformer {
   async encode(texts: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const m = await this.encodeMatrix(texts, opts);
     return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
+  }
+
+  /**
+   * The [N, M] similarity of every embedding of `a` with every one of `b`, with this model's
+   * similarity function (`similarityFnName`: cosine unless the model's config says dot,
+   * euclidean or manhattan), as sentence-transformers' `model.similarity`. One row per embedding of `a`.
+   */
+  similarity(a: Embeddings, b: Embeddings): Promise<Float32Array[]> {
+    return similarity(a, b, this.similarityFnName);
+  }
+
+  /** sim(a_i, b_i) for pairs of embeddings, with this model's similarity function (`model.similarity_pairwise`). */
+  similarityPairwise(a: Embeddings, b: Embeddings): Promise<Float32Array> {
+    return similarityPairwise(a, b, this.similarityFnName);
   }
 
   /** A short description (what `sentencekit info` prints). */

@@ -1,7 +1,7 @@
 // Progress reporting when stderr is not a terminal: a plain line every N seconds (count, total,
 // percentage, rate, ETA and the note: the loss and tokens/s in training), evaluation results as
 // they come, a final line; the bar on a terminal; nothing with mode "off". End to end, `train`
-// and `encode` with stderr piped print those lines (SENTENCEKIT_PROGRESS_INTERVAL=0: every step).
+// `encode` and `evaluate` with stderr piped print those lines (SENTENCEKIT_PROGRESS_INTERVAL=0: every step).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,7 +84,7 @@ test('SENTENCEKIT_PROGRESS and SENTENCEKIT_PROGRESS_INTERVAL are read and checke
 const TOKENIZER = new URL('../../test/fixtures/tiny-tokenizer', import.meta.url).pathname;
 const EVERY_STEP = { SENTENCEKIT_PROGRESS: '', SENTENCEKIT_PROGRESS_INTERVAL: '0' };
 
-test('train and encode with stderr piped print progress lines and each evaluation result', async () => {
+test('train, encode and evaluate with stderr piped print progress lines and each evaluation result', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sk-progress-'));
   try {
     const rows = ['sentence1,sentence2,score', 'a man plays,the man plays,0.9', 'a dog runs,a cat sleeps,0.1', 'the red ball,a blue ball,0.5', 'a woman sings,the woman plays,0.6'];
@@ -109,6 +109,10 @@ test('train and encode with stderr piped print progress lines and each evaluatio
     const e = await cliWithEnv(EVERY_STEP, 'encode', '--model', join(dir, 'out'), '--input', join(dir, 'texts.txt'), '--batch-size', '1');
     assert.equal(e.code, 0, e.stderr);
     assert.match(e.stderr, /^encode 2\/2 texts 100% [\d.,]+ texts\/s (ETA|in) \d\d:\d\d/m);
+
+    const v = await cliWithEnv(EVERY_STEP, 'evaluate', 'sts', '--model', join(dir, 'out'), '--data', join(dir, 'train.csv'), '--format', 'csv', '--batch-size', '2');
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stderr, /^evaluate sts: encoded \d+ texts [\d.,]+ texts\/s elapsed \d\d:\d\d$/m);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { formatTable } from '../../evaluation/format.js';
 import { buildEvaluator, EVALUATORS, type EvalSpec, type EvaluatorKind } from '../evaluator_spec.js';
 import type { DatasetFormat } from '../../data/dataset.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
+import { progressEncoder } from '../progress_encoder.js';
 
 export const usage = `Usage: sentencekit evaluate sts       --model DIR --data FILE [--format stsb|csv|tsv|jsonl|parquet] [--columns s1,s2,score]
        sentencekit evaluate binary    --model DIR --data FILE [--format …] [--columns s1,s2,label]
@@ -54,7 +55,9 @@ export async function evaluate(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const model = await SentenceTransformer.load(required(values, 'model', usage));
   const { evaluator, rows } = await buildEvaluator(spec, 'evaluate');
-  const metrics = await evaluator.evaluate(model);
+  const encoder = progressEncoder(model, `evaluate ${kind}: encoded`);
+  const metrics = await evaluator.evaluate(encoder);
+  encoder.done();
   await model.close();
   const secs = (performance.now() - t0) / 1000;
   process.stdout.write(JSON.stringify(metrics) + '\n');

@@ -15,6 +15,7 @@ import { Trainer } from '../../training/trainer.js';
 import { createLoss } from '../../losses/index.js';
 import { EmbeddingSimilarityEvaluator } from '../../evaluation/index.js';
 import { Progress } from '../../io/progress.js';
+import { progressEncoder } from '../progress_encoder.js';
 
 export const usage = `Usage: sentencekit quickstart [--tokenizer DIR] [--data sts-dev.csv] [--train sts-train.csv] [--steps N]
                               [--out DIR] [--batch-size N] [--layers N]
@@ -114,7 +115,13 @@ export async function quickstart(argv: string[]): Promise<void> {
     encoding.done();
     const secs = (performance.now() - t1) / 1000;
     const evaluator = new EmbeddingSimilarityEvaluator(dev.map((p) => p.a), dev.map((p) => p.b), dev.map((p) => p.score), { similarityFns: ['cosine'] });
-    const before = (await evaluator.evaluate(model)).spearman_cosine;
+    const evaluate = async (label: string): Promise<number> => {
+      const encoder = progressEncoder(model, label);
+      const r = await evaluator.evaluate(encoder);
+      encoder.done();
+      return r.spearman_cosine;
+    };
+    const before = await evaluate('evaluate: encoded');
     say(`STS-B dev spearman_cosine before training ${before.toFixed(4)}`);
     const steps = intOpt(values, 'steps', 100, usage, 0) ?? 100;
     let training: Record<string, unknown> = { steps: 0 };
@@ -127,7 +134,7 @@ export async function quickstart(argv: string[]): Promise<void> {
       const tokensPerS = r.logHistory.filter((h) => typeof h.tokens_per_s === 'number').map((h) => Number(h.tokens_per_s)).pop();
       training = { steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_loss: r.trainingLoss, tokens_per_s: tokensPerS, loss: 'CoSENTLoss', data: trainPath ?? 'built-in sample pairs' };
     }
-    const after = (await evaluator.evaluate(model)).spearman_cosine;
+    const after = await evaluate('evaluate: encoded');
     say(`spearman_cosine after ${steps} step(s) ${after.toFixed(4)}`);
     await model.close();
     const summary = {

@@ -61,7 +61,7 @@ export function fingerprintDifferences(saved: Fingerprint, now: Fingerprint): st
     if (JSON.stringify(saved[k]) === JSON.stringify(now[k])) continue;
     const data = /^data\.(.*)\.(rows|sha256|loss)$/.exec(k);
     const file = data ? (now[`data.${data[1]}.file`] ?? saved[`data.${data[1]}.file`]) : undefined;
-    const label = data ? `${data[2] === 'loss' ? 'loss' : 'training data'} of dataset ${data[1]}${file ? ` (${String(file)})` : ''}${data[2] === 'loss' ? '' : `, ${data[2]}`}` : k;
+    const label = !data ? k : data[2] === 'loss' ? `loss of dataset ${data[1]}` : `training data of dataset ${data[1]}${file ? ` (${String(file)})` : ''}, ${data[2] === 'rows' ? 'rows' : 'content'}`;
     out.push(`${label}: ${show(saved[k])} in the checkpoint, ${show(now[k])} now`);
   }
   return out;

@@ -230,15 +230,20 @@ test('4d + 5. a running train locks its folder; SIGINT saves a checkpoint, says 
   const out = join(s.dir, 'out');
   const cfg = await s.config({}, { maxSteps: 100000, saveSteps: 1000000 });
   const run = startTrain(cfg, out, 3);
-  await run.started;
-  const lock = JSON.parse(await readFile(join(out, 'sentencekit.lock'), 'utf8')) as { pid: number; host: string; started: string };
-  assert.equal(lock.pid, run.child.pid);
-  assert.equal(lock.host, hostname());
-  // a second run into the same folder, fresh or resuming, is refused while the first one runs
-  assertExit(await cli('train', '--config', cfg, '--overwrite'), 1, `in use by a running process, pid ${run.child.pid}`);
-  assertExit(await cli('train', '--config', cfg, '--resume'), 1, `in use by a running process, pid ${run.child.pid}`);
-  run.child.kill('SIGINT');
-  const { code } = await run.exited;
+  let code: number | null;
+  try {
+    await run.started;
+    const lock = JSON.parse(await readFile(join(out, 'sentencekit.lock'), 'utf8')) as { pid: number; host: string; started: string };
+    assert.equal(lock.pid, run.child.pid);
+    assert.equal(lock.host, hostname());
+    // a second run into the same folder, fresh or resuming, is refused while the first one runs
+    assertExit(await cli('train', '--config', cfg, '--overwrite'), 1, `in use by a running process, pid ${run.child.pid}`);
+    assertExit(await cli('train', '--config', cfg, '--resume'), 1, `in use by a running process, pid ${run.child.pid}`);
+    run.child.kill('SIGINT');
+    code = (await run.exited).code;
+  } finally {
+    run.child.kill('SIGKILL');
+  }
   assert.equal(code, 130, run.stderr());
   const m = /stopped by SIGINT after step (\d+); the run is saved in (\S+)\. Resume with: sentencekit train --config (\S+) --resume/.exec(run.stderr());
   assert.ok(m, run.stderr());
@@ -260,10 +265,15 @@ test('5. SIGTERM, sent twice, still completes the checkpoint and exits 143', asy
   const s = await trainSetup('sigterm');
   const out = join(s.dir, 'out');
   const run = startTrain(await s.config({}, { maxSteps: 100000, saveSteps: 1 }), out, 2);
-  await run.started;
-  run.child.kill('SIGTERM');
-  setTimeout(() => run.child.kill('SIGTERM'), 5);
-  const { code } = await run.exited;
+  let code: number | null;
+  try {
+    await run.started;
+    run.child.kill('SIGTERM');
+    setTimeout(() => run.child.kill('SIGTERM'), 5);
+    code = (await run.exited).code;
+  } finally {
+    run.child.kill('SIGKILL');
+  }
   assert.equal(code, 143, run.stderr());
   const m = /stopped by SIGTERM after step (\d+); the run is saved in (\S+)\./.exec(run.stderr());
   assert.ok(m, run.stderr());

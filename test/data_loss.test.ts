@@ -70,6 +70,12 @@ test('1. export into an earlier export keeps the user\'s files and replaces only
   assert.deepEqual(all.filter((f) => !meta.written_files.includes(f)), ['MY_NOTES.md', 'onnx/my_experiment.onnx', 'userdata/keep.txt']);
   assert.ok(meta.written_files.includes('onnx/model.onnx') && meta.written_files.includes('modules.json'));
   assert.deepEqual((await readdir(root)).filter((n) => n.startsWith('.exp1')), [], 'no temporary folder left');
+  // a user's file where the new export would write one that the earlier export did not: refused
+  await writeFile(join(out, 'onnx', 'model_quantized.onnx'), 'my own quantisation\n');
+  assertExit(await cli('export', '--model', model, '--out', out, '--quantize', 'int8', '--no-verify'), 1, 'would replace onnx/model_quantized.onnx, which no earlier export there wrote', 'Nothing was replaced');
+  assert.equal(await readFile(join(out, 'onnx', 'model_quantized.onnx'), 'utf8'), 'my own quantisation\n');
+  assert.deepEqual(await filesUnder(out), all.concat('onnx/model_quantized.onnx').sort());
+  assert.deepEqual((await readdir(root)).filter((n) => n.startsWith('.exp1')), [], 'no temporary folder left');
 
   // a folder that is not an export: refused, untouched; --overwrite writes beside the user's file
   const foreign = join(root, 'exp-foreign');

@@ -61,8 +61,9 @@ export function readLock(dir: string): LockInfo | 'unreadable' | null {
   try {
     text = readFileSync(join(dir, LOCK_FILE), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new Error(`cannot read the lock file ${join(dir, LOCK_FILE)}: ${(e as Error).message}; check the folder's permissions`);
   }
   return parseLock(text) ?? 'unreadable';
 }

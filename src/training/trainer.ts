@@ -9,7 +9,7 @@
 // SIGINT / SIGTERM save a checkpoint at the step reached and stop (interrupt.ts).
 
 import { appendFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
@@ -20,7 +20,6 @@ import { cleanInterruptedWrites, latestCheckpoint, loadCheckpointInto, readCheck
 import { fingerprintDifferences, runFingerprint } from './fingerprint.js';
 import { TrainingInterruptedError, watchStopSignals, type StopSignal } from './interrupt.js';
 import { openTrainOutput } from './output_dir.js';
-import type { FolderLock } from '../io/folder_lock.js';
 import { modelCard } from './model_card.js';
 import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
@@ -83,7 +82,10 @@ export interface TrainerOptions {
   handleSignals?: boolean;
   /** Where notices go (resume, stale lock, interruption); default stderr unless progress is false. */
   log?: (line: string) => void;
-  /** How to resume, for the message printed when the run is interrupted. */
+  /**
+   * How to resume from the newest checkpoint, for the message of an interrupted run (the
+   * checkpoint's folder is appended when it is not the newest one in outputDir).
+   */
   resumeCommand?: string;
 }
 
@@ -259,11 +261,11 @@ export class Trainer {
       return m;
     };
     const steps = makeSteps(a.dropout ? a.seed : null);
-    let lastSaved = -1;
+    let lastSaved: string | null = null;
     if (resumeDir) {
       // dropout masks depend on (seed, step) only: the resumed run draws the same ones
       state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments);
-      lastSaved = state.global_step;
+      lastSaved = resolve(resumeDir);
       say(`resuming from ${resumeDir} at step ${state.global_step} of ${total}`);
     }
     const logPath = outputDir ? join(outputDir, 'logs.jsonl') : null;
@@ -310,7 +312,7 @@ export class Trainer {
       const dir = join(outputDir, `checkpoint-${state.global_step}`);
       const allParams = paramsOf(steps);
       await saveCheckpoint(dir, this.model, allParams, moments, state, { args: a, total_steps: total, fingerprint });
-      lastSaved = state.global_step;
+      lastSaved = resolve(dir);
       for (const cb of this.opts.callbacks ?? []) await cb.onSave?.(dir);
       if (a.saveTotalLimit) {
         const names = (await readdir(outputDir)).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((x, y) => x - y);
@@ -368,13 +370,17 @@ export class Trainer {
       const signal = interruptedBy();
       if (signal) {
         let saved: string | null = null;
+        let hint = this.opts.resumeCommand ?? `resumeFromCheckpoint: true (outputDir ${outputDir})`;
         if (outputDir) {
-          if (lastSaved !== state.global_step) await checkpoint();
           saved = join(outputDir, `checkpoint-${state.global_step}`);
+          // a checkpoint of this step written by this run (or the one it resumed from, if in outputDir) is kept as it is
+          if (lastSaved !== resolve(saved)) await checkpoint();
           await cleanInterruptedWrites(outputDir);
+          const newest = await latestCheckpoint(outputDir);
+          if (newest === null || resolve(newest) !== resolve(saved)) hint = this.opts.resumeCommand ? `${this.opts.resumeCommand} ${saved}` : `resumeFromCheckpoint: ${JSON.stringify(saved)}`;
         }
         progress.done();
-        throw new TrainingInterruptedError(signal, state.global_step, saved, this.opts.resumeCommand ?? `resumeFromCheckpoint: true (outputDir ${outputDir})`);
+        throw new TrainingInterruptedError(signal, state.global_step, saved, hint);
       }
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {

@@ -1,7 +1,8 @@
 // The output-folder lock (src/io/folder_lock.ts) and the Trainer's own use of the folder rules,
 // in process: a second taker is refused naming the holder, a released lock can be taken again,
 // a stale or unreadable lock is reported and taken over; a Trainer refuses a fresh run over
-// an earlier one, and a resume with no checkpoint, before any step.
+// an earlier one, and a resume with no checkpoint, before any step; a SIGINT in the middle of a
+// resumed run saves the step reached and names that checkpoint when it is not the newest.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { acquireFolderLock, assertNotLocked, FolderLockedError, LOCK_FILE } from '../src/io/folder_lock.js';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { Trainer } from '../src/training/trainer.js';
+import { TrainingInterruptedError } from '../src/training/interrupt.js';
 import { cosineMse, pairExamples } from './helpers/train_fixtures.js';
 
 const TOKENIZER = new URL('../../test/fixtures/tiny-tokenizer', import.meta.url).pathname;
@@ -74,6 +76,36 @@ test('the Trainer refuses a fresh run over an earlier one and a resume without a
     const r = await new Trainer({ ...opts, outputDir: out, overwrite: true }).train();
     assert.equal(r.globalStep, 2);
     await assert.rejects(new Trainer({ ...opts, outputDir: null, resumeFromCheckpoint: true }).train(), /no outputDir was given/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGINT during a run resumed from an older checkpoint saves the step reached and names it in the resume hint', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-lock-sig-'));
+  try {
+    const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, hidden: 16, layers: 1, heads: 2, intermediate: 32, seed: 1, maxSeqLength: 16 });
+    const base = { model, trainDataset: { examples: pairExamples(32) }, loss: cosineMse, progress: false, outputDir: dir };
+    const args = { batchSize: 8, saveSteps: 2, dropout: false };
+    await new Trainer({ ...base, args: { ...args, maxSteps: 4 } }).train();
+    const lines: string[] = [];
+    const run = new Trainer({
+      ...base, args: { ...args, maxSteps: 10 }, resumeFromCheckpoint: join(dir, 'checkpoint-2'), resumeCommand: 'RESUME', log: (l) => lines.push(l),
+      callbacks: [{ onStepEnd: (step) => void (step === 3 && process.kill(process.pid, 'SIGINT')) }],
+    }).train();
+    await assert.rejects(run, (e: unknown) => {
+      assert.ok(e instanceof TrainingInterruptedError, String(e));
+      assert.equal(e.exitCode, 130);
+      assert.equal(e.step, 3);
+      assert.equal(e.checkpoint, join(dir, 'checkpoint-3'));
+      assert.match(e.message, new RegExp(`Resume with: RESUME ${join(dir, 'checkpoint-3')}$`));
+      return true;
+    });
+    assert.match(lines.join('\n'), /SIGINT: finishing the current step/);
+    const state = JSON.parse(await readFile(join(dir, 'checkpoint-3', 'trainer_state.json'), 'utf8')) as { global_step: number };
+    assert.equal(state.global_step, 3);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    assert.equal(process.listenerCount('SIGINT'), 0, 'the signal handler was left installed');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

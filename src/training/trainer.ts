@@ -325,6 +325,8 @@ export class Trainer {
         const batches = epoch === 0 ? epoch0 : this.schedule(prep, epoch);
         const k = a.gradientAccumulationSteps;
         for (let b = epoch === state.epoch ? state.step_in_epoch : 0; b < batches.length; ) {
+          // one turn of the event loop between steps, so that a stop signal is seen before the next one
+          await new Promise((r) => setImmediate(r));
           if (state.global_step >= total || stop || interruptedBy()) break outer;
           // k consecutive batches of one dataset make one optimizer step
           const d = batches[b][0];

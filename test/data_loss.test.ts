@@ -181,6 +181,9 @@ test('4a. a fresh train refuses a folder with an earlier run\'s checkpoints; --o
   assertExit(await cli('train', '--config', await s.config({ overwrite: true }, { maxSteps: 2 })), 0);
   assert.deepEqual(await checkpoints(out), ['checkpoint-2']);
   assertExit(await cli('train', '--config', cfg, '--resume', '--overwrite'), 2, 'give one of them');
+  // training a model folder into itself would replace the model it starts from
+  assertExit(await cli('train', '--config', await s.config({ model: '../model', output: '../model' }), '--overwrite'), 1, '"output" ', 'is the same folder as "model"');
+  assert.equal(existsSync(join(root, 'model', 'logs.jsonl')), false);
 });
 
 test('4b. --resume refuses a changed batch size, data or loss, naming each difference, and needs a checkpoint', async () => {

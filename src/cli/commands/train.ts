@@ -14,6 +14,7 @@ import { Trainer, type Evaluator, type TrainDataset } from '../../training/train
 import { LossEvaluator } from '../../evaluation/loss_evaluator.js';
 import { buildEvaluator } from '../evaluator_spec.js';
 import { checkTrainOutput } from '../../training/output_dir.js';
+import { assertNotInput } from '../../io/output_guard.js';
 import { parse, required, UsageError } from '../args.js';
 
 export const usage = `Usage: sentencekit train --config FILE.json [--resume [CHECKPOINT_DIR] | --overwrite]
@@ -73,6 +74,7 @@ export async function train(argv: string[]): Promise<void> {
   const cfg = await readTrainConfig(configPath);
   const resume = values.resume ? (positionals[0] ?? true) : false;
   const overwrite = Boolean(values.overwrite) || cfg.overwrite;
+  if (typeof cfg.model === 'string') assertNotInput(cfg.output, { '"model"': cfg.model }, `${configPath}: "output"`);
   await checkTrainOutput(cfg.output, { resume, overwrite });
   const { model, datasets, loss } = await prepare(cfg);
   let evaluator: Evaluator | null = null;

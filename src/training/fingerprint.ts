@@ -47,7 +47,8 @@ export function runFingerprint(args: TrainingArgs, datasets: FingerprintDataset[
 
 function show(v: unknown): string {
   if (v === undefined) return 'absent';
-  return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? `sha256 ${v.slice(0, 12)}…` : JSON.stringify(v);
+  if (typeof v === 'string') return /^[0-9a-f]{64}$/.test(v) ? `sha256 ${v.slice(0, 12)}…` : v;
+  return JSON.stringify(v);
 }
 
 /**

@@ -68,6 +68,8 @@ test('the Trainer refuses a fresh run over an earlier one and a resume without a
     await mkdir(empty);
     await assert.rejects(new Trainer({ ...opts, outputDir: empty, resumeFromCheckpoint: true }).train(), /--resume found no complete checkpoint/);
     assert.equal(existsSync(join(empty, LOCK_FILE)), false, 'the lock was not released');
+    await assert.rejects(new Trainer({ ...opts, outputDir: join(dir, 'absent'), resumeFromCheckpoint: true }).train(), /--resume found no complete checkpoint/);
+    assert.equal(existsSync(join(dir, 'absent')), false, 'a refused resume created its folder');
     const out = join(dir, 'out');
     await new Trainer({ ...opts, outputDir: out }).train();
     assert.equal(existsSync(join(out, LOCK_FILE)), false);

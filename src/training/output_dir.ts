@@ -61,6 +61,7 @@ export async function checkTrainOutput(dir: string, opts: TrainOutputOptions): P
  * fresh one may overwrite it) and removes interrupted writes. Release the lock when done.
  */
 export async function openTrainOutput(dir: string, opts: TrainOutputOptions & { command: string; log: (line: string) => void }): Promise<FolderLock> {
+  if (opts.resume === true && !(await latestCheckpoint(dir))) throw noCheckpoint(dir); // before creating anything
   await mkdir(dir, { recursive: true });
   const lock = await acquireFolderLock(dir, { command: opts.command, what: WHAT, onStale: opts.log });
   try {

@@ -16,6 +16,9 @@ export { Tokenizer, type Batch, type EncodedText, type TokenizerOptions } from '
 export { Trainer, NonFiniteLossError, type TrainerOptions, type TrainOutput, type TrainDataset, type TrainerCallback, type Evaluator } from './training/trainer.js';
 export { resolveArgs, DEFAULT_ARGS, ConfigError, type TrainingArgs } from './training/args.js';
 export { readTrainConfig, parseTrainConfig, type TrainConfig } from './training/config.js';
+export { TrainingInterruptedError } from './training/interrupt.js';
+export { FolderLockedError, LOCK_FILE } from './io/folder_lock.js';
+export { OutputGuardError } from './io/output_guard.js';
 export * from './losses/index.js';
 export * from './evaluation/index.js';
 export * as data from './data/index.js';

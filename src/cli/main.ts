@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     process.stderr.write(`sentencekit ${cmd}: ${err.message}\n`);
     if (process.env.SENTENCEKIT_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    const exitCode = (err as { exitCode?: unknown }).exitCode;
+    return typeof exitCode === 'number' ? exitCode : 1;
   }
 }
 

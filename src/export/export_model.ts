@@ -8,19 +8,23 @@
 // plus, per requested weight quantisation, onnx/model_quantized.onnx and
 // onnx/sentence_embedding_quantized.onnx (int8 / uint8, transformers.js's dtype "q8") or
 // onnx/model_fp16.onnx and onnx/sentence_embedding_fp16.onnx, and onnx/export.json describing
-// every file. Everything is checked (opset, module types, output folder) before anything is
-// written, written into a temporary folder beside the destination, run once in onnxruntime,
-// and only then renamed into place, so a failed export never replaces a good one.
+// every file (and, in `written_files`, every file the export wrote). Everything is checked
+// (opset, module types, output folder) before anything is written, written into a temporary
+// folder beside the destination, run once in onnxruntime, and only then moved into place, so a
+// failed export never replaces a good one. Into an earlier export, only the files that export
+// listed are replaced (the user's own files beside them stay); a non-empty folder that is not an
+// export is refused unless `overwrite` is set, and then too only the exported files' paths change.
 // Takes a SentenceTransformer (or a directory / Hub id) and an output folder.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
 import type { Graph, Value } from '../graph/ir.js';
 import { prune } from '../graph/prune.js';
 import { irVersionFor, toModelProto } from '../graph/serialise.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { assertNotInput, assertWritableFolder } from '../io/output_guard.js';
 import { Dense } from '../models/dense.js';
 import { Normalize } from '../models/normalize.js';
 import { InitializerSource } from '../models/params.js';
@@ -58,6 +62,11 @@ export interface ExportOptions {
   verify?: boolean;
   /** How to load the model when a directory or Hub id is given. */
   load?: LoadOptions;
+  /**
+   * Allow a non-empty output folder that is not an earlier export, and replacing files there
+   * that an earlier export did not write. Files the export does not write are never touched.
+   */
+  overwrite?: boolean;
   /**
    * Called after each file lands in the temporary folder, with its path relative to the
    * export; throwing aborts the export and leaves the destination as it was.
@@ -107,6 +116,8 @@ export interface ExportMetadata {
   similarity_fn_name: string;
   /** How to run sentence_embedding*.onnx: feeds, and what prompt_length means when it is an input. */
   usage: string;
+  /** Every file this export wrote, relative to its folder (export.json included): what a later export replaces. */
+  written_files: string[];
 }
 
 export interface ExportResult {
@@ -175,20 +186,55 @@ async function pathKind(p: string): Promise<'missing' | 'dir' | 'other'> {
   try {
     return (await stat(p)).isDirectory() ? 'dir' : 'other';
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
     throw new ExportError(`${p}: cannot inspect the output location (${(e as Error).message})`);
   }
 }
 
-/** Refuses an output location that holds something other than a previous export. */
-async function checkDestination(out: string): Promise<void> {
+/**
+ * Where the export goes: a new or empty folder ('fresh'), or beside what a folder holds
+ * ('merge', with the files an earlier export wrote, or null for an export.json that predates
+ * `written_files`). A non-empty folder that is not an export is refused unless `overwrite`.
+ */
+type Destination = { kind: 'fresh' } | { kind: 'merge'; previous: Set<string> | null };
+
+/** A relative path inside the export folder, or null for one that would leave it. */
+function safeRelative(p: unknown): string | null {
+  if (typeof p !== 'string' || p === '' || isAbsolute(p)) return null;
+  const n = normalize(p);
+  return n === '..' || n.startsWith(`..${sep}`) ? null : n.split(sep).join('/');
+}
+
+async function checkDestination(out: string, overwrite: boolean): Promise<Destination> {
   const kind = await pathKind(out);
-  if (kind === 'missing') return;
+  if (kind === 'missing') return { kind: 'fresh' };
   if (kind === 'other') throw new ExportError(`${out}: exists and is not a directory; choose another --out`);
   const entries = await readdir(out);
-  if (entries.length === 0) return;
-  if ((await pathKind(join(out, 'onnx', EXPORT_METADATA))) === 'other') return;
-  throw new ExportError(`${out}: the directory exists and is not an earlier export (no onnx/${EXPORT_METADATA}); an export replaces its whole folder, so choose a new or empty directory`);
+  if (entries.length === 0) return { kind: 'fresh' };
+  const metaPath = join(out, 'onnx', EXPORT_METADATA);
+  if ((await pathKind(metaPath)) === 'other') {
+    let meta: Partial<ExportMetadata>;
+    try {
+      meta = JSON.parse(await readFile(metaPath, 'utf8')) as Partial<ExportMetadata>;
+    } catch (e) {
+      throw new ExportError(`${metaPath}: cannot read the earlier export's metadata (${(e as Error).message}); it says which files an export may replace. Fix or remove it, or export into a new folder`);
+    }
+    if (!Array.isArray(meta.written_files)) return { kind: 'merge', previous: null };
+    const previous = new Set<string>();
+    for (const f of meta.written_files) {
+      const rel = safeRelative(f);
+      if (rel === null) throw new ExportError(`${metaPath}: written_files holds ${JSON.stringify(f)}, a path outside the folder; fix or remove the file`);
+      previous.add(rel);
+    }
+    return { kind: 'merge', previous };
+  }
+  assertWritableFolder(out, {
+    overwrite,
+    what: 'the export',
+    hint: `It is not an earlier export (no onnx/${EXPORT_METADATA}); with --overwrite only the files the export writes are replaced, the others stay`,
+  });
+  return { kind: 'merge', previous: new Set() };
 }
 
 function tensorInfo(v: Value): TensorInfo {
@@ -256,7 +302,8 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
   checkOpset(opset);
   const quantize = normaliseQuantize(opts.quantize);
   const out = resolve(outDir);
-  await checkDestination(out);
+  if (typeof model === 'string') assertNotInput(out, { '--model': model }, '--out');
+  const destination = await checkDestination(out, opts.overwrite ?? false);
   const m = typeof model === 'string' ? await SentenceTransformer.load(model, opts.load ?? {}) : model;
   checkExportable(m);
   const probe = Math.max(opset, DEFAULT_OPSET);
@@ -386,14 +433,83 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
       usage: withPrompt
         ? 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length) and prompt_length (int64 scalar: tokens of the prompt with [CLS], without its [SEP]; 0 without a prompt); read sentence_embedding [batch, dimension].'
         : 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length); read sentence_embedding [batch, dimension]. model*.onnx gives last_hidden_state for transformers.js.',
+      written_files: [...new Set([...(await filesUnder(tmp)), `onnx/${EXPORT_METADATA}`])].sort(),
     };
     await writeFileAtomic(join(tmp, 'onnx', EXPORT_METADATA), JSON.stringify(metadata, null, 2) + '\n');
     await opts.onFile?.(`onnx/${EXPORT_METADATA}`);
-    await swapInto(tmp, out);
+    if (destination.kind === 'fresh') await swapInto(tmp, out);
+    else await mergeInto(tmp, out, destination.previous, metadata.written_files, opts.overwrite ?? false);
     return { dir: out, metadata };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw e;
+  }
+}
+
+/** Every file under `dir`, as '/'-separated paths relative to it. */
+async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await filesUnder(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * Moves the finished export from `tmp` into the non-empty folder `out`: the files the earlier
+ * export wrote (`previous`; null: an old export.json without the list, so only the paths this
+ * export writes) are moved aside, the new ones moved in, and the old ones deleted last; any
+ * failure puts everything back. Files of `out` that no export wrote are never touched, and one
+ * that the new export would replace is refused unless `overwrite`.
+ */
+async function mergeInto(tmp: string, out: string, previous: Set<string> | null, written: string[], overwrite: boolean): Promise<void> {
+  const fresh = new Set(written);
+  const prev = previous ?? fresh;
+  const clashes: string[] = [];
+  for (const p of fresh) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if ((await pathKind(join(out, ...parts.slice(0, i)))) === 'other') clashes.push(`${parts.slice(0, i).join('/')} (a file where the export needs a folder)`);
+    }
+    const k = await pathKind(join(out, p));
+    if (k === 'dir') clashes.push(`${p} (a folder where the export writes a file)`);
+    else if (k === 'other' && !prev.has(p) && !overwrite) clashes.push(p);
+  }
+  if (clashes.length) {
+    const list = [...new Set(clashes)];
+    throw new ExportError(`${out}: the export would replace ${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}, which no earlier export there wrote; move them away or pass --overwrite (only the export's own files are replaced). Nothing was replaced`);
+  }
+  const backup = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const moved: string[] = [];
+  const placed: string[] = [];
+  try {
+    for (const p of new Set([...prev, ...fresh])) {
+      if ((await pathKind(join(out, p))) !== 'other') continue;
+      await mkdir(dirname(join(backup, p)), { recursive: true });
+      await rename(join(out, p), join(backup, p));
+      moved.push(p);
+    }
+    for (const p of fresh) {
+      await mkdir(dirname(join(out, p)), { recursive: true });
+      await rename(join(tmp, p), join(out, p));
+      placed.push(p);
+    }
+  } catch (e) {
+    for (const p of placed.reverse()) await rename(join(out, p), join(tmp, p)).catch(() => undefined);
+    for (const p of moved.reverse()) await rename(join(backup, p), join(out, p)).catch(() => undefined);
+    await rm(backup, { recursive: true, force: true }).catch(() => undefined);
+    throw new ExportError(`${out}: cannot move the new export into place (${(e as Error).message}); the previous export is left as it was`);
+  }
+  await rm(backup, { recursive: true, force: true });
+  await rm(tmp, { recursive: true, force: true });
+  // folders only the earlier export had (e.g. 2_Dense/ of another model) go when they are empty
+  for (const p of prev) {
+    if (fresh.has(p)) continue;
+    for (let d = dirname(p); d !== '.' && d !== ''; d = dirname(d)) {
+      if (!(await rmdir(join(out, d)).then(() => true, () => false))) break;
+    }
   }
 }
 

@@ -25,22 +25,34 @@ export function listExisting(dir: string): string[] {
   return readdirSync(dir);
 }
 
+export interface WritableFolderOptions {
+  /** The user allowed replacing what the folder holds. */
+  overwrite?: boolean;
+  /** Names the command's output in the message ("the model", "the export", …). */
+  what?: string;
+  /** The option that allows it (default `--overwrite`). */
+  flag?: string;
+  /** Entries that do not count (e.g. the writer's own lock file). */
+  ignore?: readonly string[];
+  /** Said before the advice, e.g. what the folder holds and the other way to use it. */
+  hint?: string;
+}
+
 /**
- * Refuses to write into a non-empty folder unless `overwrite` is set.
- * `what` names the command's output in the message ("the model", "the index", …);
- * `flag` the option that allows it (default `--overwrite`).
+ * Refuses to write into a non-empty folder unless `overwrite` is set; `dir` may be absent.
  */
-export function assertWritableFolder(dir: string, opts: { overwrite?: boolean; what?: string; flag?: string } = {}): void {
-  const entries = listExisting(dir);
+export function assertWritableFolder(dir: string, opts: WritableFolderOptions = {}): void {
+  const entries = listExisting(dir).filter((e) => !(opts.ignore ?? []).includes(e)).sort();
   if (entries.length === 0 || opts.overwrite) return;
   const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
   throw new OutputGuardError(
     `${dir}: the folder is not empty (${shown}); writing ${opts.what ?? 'the output'} there would replace what it holds. ` +
-      `Choose an empty or new folder, or pass ${opts.flag ?? '--overwrite'} to replace it`,
+      (opts.hint ? `${opts.hint}. ` : '') +
+      `Choose an empty or new folder, or pass ${opts.flag ?? '--overwrite'} to replace it. Nothing was written`,
   );
 }
 
-function identity(path: string): { real: string; dev?: number; ino?: number } {
+function identity(path: string): { real: string; dev?: number; ino?: number; dir?: boolean } {
   let real = resolve(path);
   try {
     real = realpathSync(path);
@@ -49,7 +61,7 @@ function identity(path: string): { real: string; dev?: number; ino?: number } {
   }
   try {
     const st = statSync(path);
-    return { real, dev: st.dev, ino: st.ino };
+    return { real, dev: st.dev, ino: st.ino, dir: st.isDirectory() };
   } catch {
     return { real };
   }
@@ -63,11 +75,12 @@ export function sameFile(a: string, b: string): boolean {
   return x.ino !== undefined && x.ino === y.ino && x.dev === y.dev;
 }
 
-/** Refuses an output that is one of the inputs (`--output` over `--input`). */
+/** Refuses an output that is one of the inputs (`--output` over `--input`, `--out` over `--model`). */
 export function assertNotInput(output: string, inputs: Record<string, string | undefined>, outFlag = '--output'): void {
   for (const [flag, input] of Object.entries(inputs)) {
     if (input !== undefined && sameFile(input, output)) {
-      throw new OutputGuardError(`${outFlag} ${output} is the same file as ${flag} ${input}: writing it would destroy the input; choose another output path`);
+      const kind = identity(output).dir ? 'folder' : 'file';
+      throw new OutputGuardError(`${outFlag} ${output} is the same ${kind} as ${flag} ${input}: writing it would destroy the input; choose another output path. Nothing was written`);
     }
   }
 }

@@ -2,6 +2,7 @@
 // (optimizer.safetensors), the loss's own weights and trainer_state.json, written into a
 // temporary directory that is renamed into place only when complete — a run killed mid-write
 // leaves the previous checkpoint intact. `latestCheckpoint` finds the newest complete one.
+// trainer_state.json also holds the run's fingerprint (what a resume must match).
 
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../models/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { TrainableParam } from './param_source.js';
+import type { Fingerprint } from './fingerprint.js';
 
 export interface TrainerState {
   global_step: number;
@@ -64,6 +66,22 @@ export async function latestCheckpoint(outputDir: string): Promise<string | null
     if (await stat(join(d, 'trainer_state.json')).then(() => true, () => false)) return d;
   }
   return null;
+}
+
+/** A checkpoint's trainer_state.json, with the fingerprint of the run that wrote it (absent in older ones). */
+export async function readCheckpointState(dir: string): Promise<TrainerState & { fingerprint?: Fingerprint }> {
+  const statePath = join(dir, 'trainer_state.json');
+  let text: string;
+  try {
+    text = await readFile(statePath, 'utf8');
+  } catch (e) {
+    throw new Error(`${dir}: not a complete checkpoint (cannot read trainer_state.json: ${(e as Error).message}); give a checkpoint-N folder, or resume from the newest one`);
+  }
+  try {
+    return JSON.parse(text) as TrainerState & { fingerprint?: Fingerprint };
+  } catch (e) {
+    throw new Error(`${statePath}: not valid JSON (${(e as Error).message}); the checkpoint is damaged, resume from another one`);
+  }
 }
 
 /** Copies a checkpoint's weights and moments into the running trainer's buffers; returns its state. */

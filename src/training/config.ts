@@ -6,7 +6,7 @@
 //     "eval":  { "path", "format", "evaluator": "sts" | "binary" | "triplet" | "retrieval", … },
 //     "loss":  { "name": "CoSENTLoss", … } | { "<dataset name>": { "name": … }, … },
 //     "args":  { "epochs", "batchSize", "learningRate", … },
-//     "output": DIR, "multiDatasetSampling": "round_robin" | "proportional" }
+//     "output": DIR, "overwrite": false, "multiDatasetSampling": "round_robin" | "proportional" }
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { ConfigError, resolveArgs, type TrainingArgs } from './args.js';
 import { TRAIN_EVALUATORS, type EvalSpec } from '../cli/evaluator_spec.js';
 
 const FORMATS: readonly DatasetFormat[] = ['stsb', 'nli', 'mrpc', 'csv', 'tsv', 'jsonl', 'parquet', 'beir-corpus', 'beir-queries', 'beir-qrels'];
-const TOP_KEYS = ['model', 'train', 'eval', 'loss', 'args', 'output', 'multiDatasetSampling', 'baseModel'];
+const TOP_KEYS = ['model', 'train', 'eval', 'loss', 'args', 'output', 'overwrite', 'multiDatasetSampling', 'baseModel'];
 const TRAIN_KEYS = ['name', 'path', 'format', 'columns', 'labelKind', 'scoreScale', 'header', 'limit'];
 const EVAL_KEYS = ['evaluator', 'path', 'format', 'columns', 'dir', 'corpus', 'queries', 'qrels', 'k', 'name', 'batchSize', 'scoreScale'];
 const CREATE_KEYS = ['tokenizer', 'hidden', 'layers', 'heads', 'intermediate', 'pooling', 'seed', 'maxSeqLength', 'normalize', 'dense'];
@@ -42,6 +42,8 @@ export interface TrainConfig {
   lossPerDataset: boolean;
   args: TrainingArgs;
   output: string;
+  /** A fresh run may replace an earlier run in `output` (as --overwrite). */
+  overwrite: boolean;
   multiDatasetSampling: 'round_robin' | 'proportional';
   baseModel: string | null;
 }
@@ -129,9 +131,10 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   }
   const args = resolveArgs(c.args === undefined ? {} : obj(c.args, 'args'), 'args');
   const output = path(str(c, 'output', 'config')!);
+  if (c.overwrite !== undefined && typeof c.overwrite !== 'boolean') throw new ConfigError(`config.overwrite: must be true or false, got ${JSON.stringify(c.overwrite)}`);
   const mds = c.multiDatasetSampling ?? 'proportional';
   if (mds !== 'round_robin' && mds !== 'proportional') throw new ConfigError(`config.multiDatasetSampling: must be "round_robin" or "proportional", got ${JSON.stringify(mds)}`);
-  return { model, train, eval: evalSpec, loss, lossPerDataset, args, output, multiDatasetSampling: mds, baseModel: typeof c.baseModel === 'string' ? c.baseModel : null };
+  return { model, train, eval: evalSpec, loss, lossPerDataset, args, output, overwrite: c.overwrite === true, multiDatasetSampling: mds, baseModel: typeof c.baseModel === 'string' ? c.baseModel : null };
 }
 
 export async function readTrainConfig(file: string): Promise<TrainConfig> {

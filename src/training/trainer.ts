@@ -4,17 +4,22 @@
 // schedule, logging (JSON lines), evaluation every N steps, atomic checkpoints with exact resume
 // (weights, moments, schedule position, data order), the best model kept by a metric, early
 // stopping, callbacks, a progress bar, and at the end the model in the sentence-transformers
-// layout with a model card and an HTML training report.
+// layout with a model card and an HTML training report. The output folder is locked by the run
+// and follows the rules of output_dir.ts; a resume must match the checkpoint's fingerprint;
+// SIGINT / SIGTERM save a checkpoint at the step reached and stop (interrupt.ts).
 
-import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from '../io/progress.js';
 import { resolveArgs, type TrainingArgs, ConfigError } from './args.js';
-import { cleanInterruptedWrites, latestCheckpoint, loadCheckpointInto, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { cleanInterruptedWrites, latestCheckpoint, loadCheckpointInto, readCheckpointState, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { fingerprintDifferences, runFingerprint } from './fingerprint.js';
+import { TrainingInterruptedError, watchStopSignals, type StopSignal } from './interrupt.js';
+import { openTrainOutput } from './output_dir.js';
 import { modelCard } from './model_card.js';
 import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
@@ -34,6 +39,8 @@ export interface TrainDataset {
   examples: Example[];
   /** Column roles in the order of `texts` (for the model card and checks). */
   columns?: string[];
+  /** The file the examples came from (named in resume messages). */
+  source?: string;
 }
 
 export interface Evaluator {
@@ -66,6 +73,20 @@ export interface TrainerOptions {
   baseModel?: string;
   /** Report progress on stderr (default true): a bar on a terminal, otherwise a line every 10 s and each evaluation's result. */
   progress?: boolean;
+  /**
+   * A fresh run may replace an earlier run in outputDir (its checkpoints, best model and log are
+   * removed first); without it a non-empty outputDir is refused. Ignored when resuming.
+   */
+  overwrite?: boolean;
+  /** Save a checkpoint and stop on SIGINT / SIGTERM instead of dying mid-step (default true). */
+  handleSignals?: boolean;
+  /** Where notices go (resume, stale lock, interruption); default stderr unless progress is false. */
+  log?: (line: string) => void;
+  /**
+   * How to resume from the newest checkpoint, for the message of an interrupted run (the
+   * checkpoint's folder is appended when it is not the newest one in outputDir).
+   */
+  resumeCommand?: string;
 }
 
 export interface TrainOutput {
@@ -85,6 +106,7 @@ export class NonFiniteLossError extends Error {
 
 interface Prepared {
   name: string;
+  source?: string;
   ids: number[][][];
   labels: (number | number[] | undefined)[];
   texts: string[][];
@@ -139,7 +161,7 @@ export class Trainer {
         const enc = tok.encodeBatch(e.texts);
         enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - 1), x.ids[x.ids.length - 1]] : x.ids));
       }
-      return { name: d.name ?? `dataset${i}`, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
+      return { name: d.name ?? `dataset${i}`, source: d.source, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
     });
   }
 
@@ -173,15 +195,52 @@ export class Trainer {
   }
 
   async train(): Promise<TrainOutput> {
+    const outputDir = this.opts.outputDir ?? null;
+    const say = this.opts.log ?? (this.opts.progress === false ? () => undefined : (line: string) => void process.stderr.write(line + '\n'));
+    const resume = this.opts.resumeFromCheckpoint ?? false;
+    if (resume === true && !outputDir) throw new ConfigError('resumeFromCheckpoint: true resumes from the newest checkpoint in outputDir, and no outputDir was given');
+    const lock = outputDir
+      ? await openTrainOutput(outputDir, { resume, overwrite: this.opts.overwrite ?? false, command: process.argv.slice(1).join(' '), log: say })
+      : null;
+    let interrupted: StopSignal | null = null;
+    const unwatch = this.opts.handleSignals ?? true
+      ? watchStopSignals((signal, count) => {
+        if (count === 1) {
+          interrupted = signal;
+          say(`${signal}: finishing the current step, then saving a checkpoint${outputDir ? '' : ' (no output folder: nothing will be saved)'} and stopping`);
+        } else {
+          say(`${signal} again: still stopping; the checkpoint is being completed so that nothing is lost`);
+        }
+      })
+      : () => undefined;
+    try {
+      return await this.run(outputDir, resume, say, () => interrupted);
+    } finally {
+      unwatch();
+      lock?.release();
+    }
+  }
+
+  private async run(outputDir: string | null, resume: string | boolean, say: (line: string) => void, interruptedBy: () => StopSignal | null): Promise<TrainOutput> {
     const a = this.args;
     const t0 = performance.now();
-    const outputDir = this.opts.outputDir ?? null;
-    if (outputDir) {
-      await mkdir(outputDir, { recursive: true });
-      await cleanInterruptedWrites(outputDir);
-    }
     for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
     const prep = this.prepare();
+    const fingerprint = runFingerprint(a, prep.map((p) => ({ name: p.name, source: p.source, texts: p.texts, labels: p.labels, loss: p.loss })), this.opts.multiDatasetSampling ?? 'proportional');
+    let resumeDir: string | null = null;
+    if (resume) {
+      resumeDir = resume === true ? await latestCheckpoint(outputDir!) : resume;
+      if (!resumeDir) throw new ConfigError(`${outputDir}: no complete checkpoint to resume from; run without resuming to start a fresh run`);
+      const saved = await readCheckpointState(resumeDir);
+      if (saved.fingerprint) {
+        const diffs = fingerprintDifferences(saved.fingerprint, fingerprint);
+        if (diffs.length) {
+          throw new ConfigError(`${resumeDir}: cannot resume: this run differs from the one that wrote the checkpoint — ${diffs.join('; ')}. Put those settings back as they were to resume, or start a fresh run (a new output folder, or overwrite)`);
+        }
+      } else {
+        say(`${resumeDir}: the checkpoint records no run fingerprint (an older version wrote it), so its data and settings cannot be checked against this run`);
+      }
+    }
     const epoch0 = this.schedule(prep, 0);
     const stepsPerEpoch = Math.ceil(epoch0.length / a.gradientAccumulationSteps);
     const total = a.maxSteps ?? Math.max(1, Math.ceil(a.epochs * stepsPerEpoch));
@@ -202,14 +261,12 @@ export class Trainer {
       return m;
     };
     const steps = makeSteps(a.dropout ? a.seed : null);
-    if (this.opts.resumeFromCheckpoint) {
-      const dir = this.opts.resumeFromCheckpoint === true ? (outputDir ? await latestCheckpoint(outputDir) : null) : this.opts.resumeFromCheckpoint;
-      if (dir) {
-        // dropout masks depend on (seed, step) only: the resumed run draws the same ones
-        state = await loadCheckpointInto(dir, paramsOf(steps), moments);
-      } else if (this.opts.resumeFromCheckpoint !== true) {
-        throw new ConfigError(`resumeFromCheckpoint: ${String(this.opts.resumeFromCheckpoint)} not found`);
-      }
+    let lastSaved: string | null = null;
+    if (resumeDir) {
+      // dropout masks depend on (seed, step) only: the resumed run draws the same ones
+      state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments);
+      lastSaved = resolve(resumeDir);
+      say(`resuming from ${resumeDir} at step ${state.global_step} of ${total}`);
     }
     const logPath = outputDir ? join(outputDir, 'logs.jsonl') : null;
     const progress = new Progress({ total, label: 'train', unit: 'steps', mode: this.opts.progress === false ? 'off' : undefined, initial: state.global_step });
@@ -255,7 +312,8 @@ export class Trainer {
       if (!outputDir) return;
       const dir = join(outputDir, `checkpoint-${state.global_step}`);
       const allParams = paramsOf(steps);
-      await saveCheckpoint(dir, this.model, allParams, moments, state, { args: a, total_steps: total });
+      await saveCheckpoint(dir, this.model, allParams, moments, state, { args: a, total_steps: total, fingerprint });
+      lastSaved = resolve(dir);
       for (const cb of this.opts.callbacks ?? []) await cb.onSave?.(dir);
       if (a.saveTotalLimit) {
         const names = (await readdir(outputDir)).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((x, y) => x - y);
@@ -268,7 +326,9 @@ export class Trainer {
         const batches = epoch === 0 ? epoch0 : this.schedule(prep, epoch);
         const k = a.gradientAccumulationSteps;
         for (let b = epoch === state.epoch ? state.step_in_epoch : 0; b < batches.length; ) {
-          if (state.global_step >= total || stop) break outer;
+          // one turn of the event loop between steps, so that a stop signal is seen before the next one
+          await new Promise((r) => setImmediate(r));
+          if (state.global_step >= total || stop || interruptedBy()) break outer;
           // k consecutive batches of one dataset make one optimizer step
           const d = batches[b][0];
           const group: number[][] = [];
@@ -308,7 +368,22 @@ export class Trainer {
           if (a.evalSteps && state.global_step % a.evalSteps === 0) await evaluate();
           if (a.saveSteps && state.global_step % a.saveSteps === 0) await checkpoint();
         }
-        if (state.global_step >= total || stop) break;
+        if (state.global_step >= total || stop || interruptedBy()) break;
+      }
+      const signal = interruptedBy();
+      if (signal) {
+        let saved: string | null = null;
+        let hint = this.opts.resumeCommand ?? `resumeFromCheckpoint: true (outputDir ${outputDir})`;
+        if (outputDir) {
+          saved = join(outputDir, `checkpoint-${state.global_step}`);
+          // a checkpoint of this step written by this run (or the one it resumed from, if in outputDir) is kept as it is
+          if (lastSaved !== resolve(saved)) await checkpoint();
+          await cleanInterruptedWrites(outputDir);
+          const newest = await latestCheckpoint(outputDir);
+          if (newest === null || resolve(newest) !== resolve(saved)) hint = this.opts.resumeCommand ? `${this.opts.resumeCommand} ${saved}` : `resumeFromCheckpoint: ${JSON.stringify(saved)}`;
+        }
+        progress.done();
+        throw new TrainingInterruptedError(signal, state.global_step, saved, hint);
       }
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
@@ -324,6 +399,8 @@ export class Trainer {
     const seconds = (performance.now() - t0) / 1000;
     const result: TrainOutput = { globalStep: state.global_step, trainingLoss: lastLoss, metrics: lastMetrics, seconds, logHistory: state.log_history };
     if (outputDir) await this.writeOutputs(outputDir, prep, state, result, total, stepsPerEpoch);
+    const late = interruptedBy();
+    if (late) say(`${late} came after the last step: the finished run was written in full`);
     for (const cb of this.opts.callbacks ?? []) await cb.onTrainEnd?.(result);
     return result;
   }

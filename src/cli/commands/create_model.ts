@@ -3,15 +3,17 @@
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { Pooling } from '../../models/pooling.js';
+import { assertNotInput, assertWritableFolder } from '../../io/output_guard.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
 export const usage = `Usage: sentencekit create-model --arch bert --tokenizer DIR --hidden H --layers L --heads A --intermediate I
                                [--pooling mean[,cls,…]] [--no-normalize] [--dense N] [--max-seq-length N]
-                               [--seed S] --out DIR
+                               [--seed S] --out DIR [--overwrite]
 
 Writes a randomly initialised model (BERT's normal(0, 0.02) initialisation) with the tokenizer
 in DIR (tokenizer.json or vocab.txt) to --out, in the layout Python's sentence-transformers loads.
-Pooling modes: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken (comma-separated to concatenate).`;
+Pooling modes: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken (comma-separated to concatenate).
+A non-empty --out (e.g. a trained model) is refused unless --overwrite is given.`;
 
 export async function createModel(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -28,6 +30,7 @@ export async function createModel(argv: string[]): Promise<void> {
     'max-position-embeddings': { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   }, usage);
   if (values.arch !== 'bert') throw new UsageError(`--arch ${String(values.arch)} is not supported (supported: bert)`, usage);
@@ -41,8 +44,11 @@ export async function createModel(argv: string[]): Promise<void> {
     throw new UsageError((e as Error).message, usage);
   }
   const out = required(values, 'out', usage);
+  const tokenizerDir = required(values, 'tokenizer', usage);
+  assertNotInput(out, { '--tokenizer': tokenizerDir }, '--out');
+  assertWritableFolder(out, { overwrite: Boolean(values.overwrite), what: 'a new random model' });
   const model = await SentenceTransformer.create({
-    tokenizerDir: required(values, 'tokenizer', usage),
+    tokenizerDir,
     hidden,
     layers: intOpt(values, 'layers', undefined, usage, 0) ?? req('layers'),
     heads,

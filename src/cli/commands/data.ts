@@ -24,6 +24,7 @@ import {
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { openAtomic } from '../../io/atomic.js';
+import { assertNotInput } from '../../io/output_guard.js';
 import { Progress } from '../../io/progress.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
@@ -336,6 +337,7 @@ async function chunk(argv: string[]): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`chunk takes no positional arguments, got: ${positionals.join(' ')}`, usage);
   const input = required(values, 'input', usage);
   const output = required(values, 'output', usage);
+  assertNotInput(output, { '--input': input });
   const tok = await loadTokenizer(values, usage);
   if (!tok) throw new UsageError('chunk needs --tokenizer DIR or --model DIR (token counts decide the chunk sizes)', usage);
   const maxTokens = intOpt(values, 'max-tokens', tok.maxSeqLength, usage, tok.tokenizer.numSpecialTokens + 1)!;

@@ -13,6 +13,7 @@ import { intOpt, parse, required, UsageError } from '../args.js';
 import { readNpy } from '../../io/npy.js';
 import { calibrationRanges, isPrecision, type QuantizationRanges } from '../../evaluation/quantize.js';
 import { createQuantizingWriter } from '../../export/compact_output.js';
+import { assertNotInput } from '../../io/output_guard.js';
 
 export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE [--output FILE.npy|FILE.jsonl]
                           [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
@@ -54,6 +55,7 @@ export async function encode(argv: string[]): Promise<void> {
   const output = typeof values.output === 'string' ? values.output : `${input}.npy`;
   const ext = extname(output).toLowerCase();
   if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--output must end in .npy or .jsonl, got "${output}"`, usage);
+  assertNotInput(output, { '--input': input, '--calibration': typeof values.calibration === 'string' ? values.calibration : undefined });
   const batchSize = intOpt(values, 'batch-size', 32, usage);
   const model = await SentenceTransformer.load(required(values, 'model', usage), {
     threads: intOpt(values, 'threads', undefined, usage),

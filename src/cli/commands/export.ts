@@ -8,7 +8,7 @@ import { WEIGHT_QUANTIZATIONS, type WeightQuantization } from '../../export/quan
 import { intOpt, parse, required, UsageError } from '../args.js';
 
 export const usage = `Usage: sentencekit export --model DIR|HUB_ID --out DIR [--quantize int8|uint8|fp16[,fp16]] [--opset N]
-                          [--per-tensor] [--reduce-range] [--max-seq-length N] [--no-verify]
+                          [--per-tensor] [--reduce-range] [--max-seq-length N] [--no-verify] [--overwrite]
 
 Writes DIR/onnx/model.onnx (input_ids, attention_mask, token_type_ids → last_hidden_state; what
 transformers.js loads), DIR/onnx/sentence_embedding.onnx (→ sentence_embedding, pooled, dense and
@@ -17,8 +17,10 @@ normalised), DIR/onnx/export.json, the tokenizer and config files, and the sente
 dynamic activation quantisation) and/or model_fp16.onnx / sentence_embedding_fp16.onnx.
 --opset: ai.onnx opset (default 17, the lowest with LayerNormalization). --per-tensor: one weight
 scale per matrix instead of per column. --reduce-range: 7-bit weights for CPUs without VNNI.
-The export is written beside DIR and renamed into place only when complete; an existing DIR must be
-empty or an earlier export.`;
+The export is written beside DIR and moved into place only when complete. An existing DIR must be
+empty or an earlier export: then only the files that export wrote (listed in onnx/export.json) are
+replaced, and your own files beside them stay. --overwrite allows any other non-empty DIR (still
+replacing only the files the export writes); --out may not be the --model folder.`;
 
 export async function exportCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -30,6 +32,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     'reduce-range': { type: 'boolean', default: false },
     'max-seq-length': { type: 'string' },
     'no-verify': { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   }, usage);
   const modelId = required(values, 'model', usage);
@@ -48,6 +51,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     perColumn: !values['per-tensor'],
     reduceRange: Boolean(values['reduce-range']),
     verify: !values['no-verify'],
+    overwrite: Boolean(values.overwrite),
     load: { maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage) },
   });
   const secs = (performance.now() - t0) / 1000;

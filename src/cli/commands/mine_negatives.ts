@@ -10,6 +10,7 @@ import { extname } from 'node:path';
 import { loadDataset, type DatasetFormat, type DatasetSpec } from '../../data/index.js';
 import { readTexts } from '../../io/text_input.js';
 import { openAtomic } from '../../io/atomic.js';
+import { assertNotInput } from '../../io/output_guard.js';
 import { Progress } from '../../io/progress.js';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import {
@@ -92,6 +93,7 @@ export async function mineNegatives(argv: string[]): Promise<void> {
   const input = required(values, 'input', usage);
   const output = required(values, 'output', usage);
   if (extname(output).toLowerCase() !== '.jsonl') throw new UsageError(`--output must end in .jsonl, got "${output}"`, usage);
+  assertNotInput(output, { '--input': input, '--corpus': typeof values.corpus === 'string' ? values.corpus : undefined });
   let format: DatasetFormat;
   if (typeof values.format === 'string') {
     if (!PAIR_FORMATS.includes(values.format as DatasetFormat)) throw new UsageError(`--format must be one of ${PAIR_FORMATS.join(', ')}, got "${values.format}"`, usage);

@@ -16,14 +16,16 @@ import { createLoss } from '../../losses/index.js';
 import { EmbeddingSimilarityEvaluator } from '../../evaluation/index.js';
 import { Progress } from '../../io/progress.js';
 import { progressEncoder } from '../progress_encoder.js';
+import { assertWritableFolder } from '../../io/output_guard.js';
 
 export const usage = `Usage: sentencekit quickstart [--tokenizer DIR] [--data sts-dev.csv] [--train sts-train.csv] [--steps N]
-                              [--out DIR] [--batch-size N] [--layers N]
+                              [--out DIR [--overwrite]] [--batch-size N] [--layers N]
 
 Creates an all-MiniLM-L6-v2-shaped model (hidden 384, 6 layers, 12 heads, FFN 1536; random weights),
 saves and reloads it, encodes the STS-B dev sentences, evaluates Spearman on STS-B dev, fine-tunes
 for --steps steps (default 100) with CoSENTLoss on STS-B train and evaluates again. Defaults: the
-tokenizer and data in ../shared when present, otherwise a built-in vocabulary and sample sentences.`;
+tokenizer and data in ../shared when present, otherwise a built-in vocabulary and sample sentences.
+--out keeps the model (and the training outputs) in DIR; a non-empty DIR is refused unless --overwrite.`;
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -82,10 +84,12 @@ export async function quickstart(argv: string[]): Promise<void> {
     train: { type: 'string' },
     steps: { type: 'string' },
     out: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     layers: { type: 'string' },
     help: { type: 'boolean' },
   }, usage);
+  if (typeof values.out === 'string') assertWritableFolder(values.out, { overwrite: Boolean(values.overwrite), what: 'the quick-start model' });
   const scratch = await mkdtemp(join(tmpdir(), 'sentencekit-quickstart-'));
   try {
     const tokDir = typeof values.tokenizer === 'string' ? values.tokenizer : (await findShared('models/all-MiniLM-L6-v2-tokenizer')) ?? (await builtinTokenizer(join(scratch, 'tokenizer')));
@@ -129,7 +133,8 @@ export async function quickstart(argv: string[]): Promise<void> {
       const r = await new Trainer({
         model, trainDataset: { examples: trainPairs.map((p) => ({ texts: [p.a, p.b], label: p.score })) }, loss: createLoss('CoSENTLoss', {}),
         args: { maxSteps: steps, batchSize: 16, learningRate: 1e-4, warmupRatio: 0.1, maxSeqLength: 64, saveSteps: null, logSteps: 10 },
-        outputDir: typeof values.out === 'string' ? out : null,
+        // the folder was checked above and holds only the model this command just saved
+        outputDir: typeof values.out === 'string' ? out : null, overwrite: true,
       }).train();
       const tokensPerS = r.logHistory.filter((h) => typeof h.tokens_per_s === 'number').map((h) => Number(h.tokens_per_s)).pop();
       training = { steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_loss: r.trainingLoss, tokens_per_s: tokensPerS, loss: 'CoSENTLoss', data: trainPath ?? 'built-in sample pairs' };

@@ -1,5 +1,7 @@
 // `sentencekit train --config FILE.json`: fine-tunes a model as the configuration says (see
-// src/training/config.ts), checking everything before any work, and prints a JSON summary.
+// src/training/config.ts), checking everything before any work (the output folder's rules
+// included: src/training/output_dir.ts), and prints a JSON summary. SIGINT / SIGTERM save a
+// checkpoint and exit 130 / 143 with the command that resumes.
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { Pooling } from '../../models/pooling.js';
@@ -11,9 +13,11 @@ import { ConfigError } from '../../training/args.js';
 import { Trainer, type Evaluator, type TrainDataset } from '../../training/trainer.js';
 import { LossEvaluator } from '../../evaluation/loss_evaluator.js';
 import { buildEvaluator } from '../evaluator_spec.js';
-import { parse, required } from '../args.js';
+import { checkTrainOutput } from '../../training/output_dir.js';
+import { assertNotInput } from '../../io/output_guard.js';
+import { parse, required, UsageError } from '../args.js';
 
-export const usage = `Usage: sentencekit train --config FILE.json [--resume [CHECKPOINT_DIR]]
+export const usage = `Usage: sentencekit train --config FILE.json [--resume [CHECKPOINT_DIR] | --overwrite]
 
 Fine-tunes a Sentence Transformer. FILE.json:
   { "model": "DIR or hub id" (or {"create": {"tokenizer", "hidden", "layers", "heads", "intermediate"}}),
@@ -21,10 +25,15 @@ Fine-tunes a Sentence Transformer. FILE.json:
     "eval":  { "path": "sts-dev.csv", "format": "stsb", "evaluator": "sts" },
     "loss":  { "name": "CoSENTLoss", "scale": 20 },
     "args":  { "epochs": 1, "batchSize": 16, "learningRate": 2e-5, "warmupRatio": 0.1, … },
-    "output": "DIR" }
+    "output": "DIR", "overwrite": false }
 Formats: stsb, nli, mrpc, csv, tsv, jsonl, parquet. Evaluators: sts, binary, triplet, retrieval,
 and loss (the training loss on the eval data: the validation loss).
---resume continues from the newest checkpoint in the output folder (or the one given).`;
+--resume continues from the newest checkpoint in the output folder (or the one given); it is refused,
+with each difference named, when the batch size, data, loss or seed differ from the checkpoint's run.
+A fresh run needs a new or empty output folder; --overwrite (or "overwrite": true) replaces an
+earlier run there (its checkpoints and log are removed first). One run at a time writes a folder
+(it holds DIR/sentencekit.lock). SIGINT / SIGTERM save a checkpoint, print how to resume and exit
+130 / 143.`;
 
 function lossFrom(spec: Record<string, unknown>, dim: number, where: string): Loss {
   const { name, ...options } = spec;
@@ -52,14 +61,21 @@ export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransf
     const d = await loadDataset({ ...t, labelKind }, { limit: t.limit });
     const rep = d.report;
     if (rep.badRows) process.stderr.write(`${t.path}: ${rep.badRows} bad row(s) skipped (first at ${rep.unit} ${rep.badSamples.map((b) => b.line).slice(0, 5).join(', ')})\n`);
-    datasets.push({ name: t.name, examples: d.examples, columns: d.columns });
+    datasets.push({ name: t.name, examples: d.examples, columns: d.columns, source: t.path });
   }
   return { model, datasets, loss };
 }
 
 export async function train(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { config: { type: 'string' }, resume: { type: 'boolean', default: false }, help: { type: 'boolean' } }, usage);
-  const cfg = await readTrainConfig(required(values, 'config', usage));
+  const { values, positionals } = parse(argv, { config: { type: 'string' }, resume: { type: 'boolean', default: false }, overwrite: { type: 'boolean', default: false }, help: { type: 'boolean' } }, usage);
+  const configPath = required(values, 'config', usage);
+  if (values.resume && values.overwrite) throw new UsageError('--resume continues the run in the output folder and --overwrite replaces it: give one of them', usage);
+  if (!values.resume && positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')} (a checkpoint folder goes after --resume)`, usage);
+  const cfg = await readTrainConfig(configPath);
+  const resume = values.resume ? (positionals[0] ?? true) : false;
+  const overwrite = Boolean(values.overwrite) || cfg.overwrite;
+  if (typeof cfg.model === 'string') assertNotInput(cfg.output, { '"model"': cfg.model }, `${configPath}: "output"`);
+  await checkTrainOutput(cfg.output, { resume, overwrite });
   const { model, datasets, loss } = await prepare(cfg);
   let evaluator: Evaluator | null = null;
   if (cfg.eval && (cfg.eval.evaluator as string) === 'loss') {
@@ -74,9 +90,16 @@ export async function train(argv: string[]): Promise<void> {
   const trainer = new Trainer({
     model, trainDataset: datasets, loss, args: cfg.args, evaluator, outputDir: cfg.output,
     multiDatasetSampling: cfg.multiDatasetSampling,
-    resumeFromCheckpoint: values.resume ? (positionals[0] ?? true) : false,
+    resumeFromCheckpoint: resume,
+    overwrite,
+    resumeCommand: `sentencekit train --config ${shellQuote(configPath)} --resume`,
+    log: (line) => void process.stderr.write(line + '\n'),
     baseModel: cfg.baseModel ?? (typeof cfg.model === 'string' ? cfg.model : 'a randomly initialised BERT model'),
   });
   const r = await trainer.train();
   process.stdout.write(JSON.stringify({ output: cfg.output, steps: r.globalStep, seconds: +r.seconds.toFixed(1), final_training_loss: r.trainingLoss, evaluation: r.metrics }, null, 2) + '\n');
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -258,6 +258,8 @@ export class DatasetStream implements AsyncIterable<Example> {
     const policy: BadRowPolicy = {
       maxBadRowRate: opts.maxBadRowRate ?? preset.maxBadRowRate,
       minRowsForRate: opts.minRowsForRate,
+      maxBadRows: opts.maxBadRows,
+      minRowsAtEnd: opts.minRowsAtEnd,
     };
     const unit = preset.reader === 'parquet' ? 'row' : 'line';
     const log = new BadRowLog(spec.path, spec.format, unit, policy);

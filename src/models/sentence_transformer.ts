@@ -348,6 +348,7 @@ export class SentenceTransformer {
 
   /** Embeddings as one row-major matrix [texts.length, dim]. */
   async encodeMatrix(texts: readonly string[], opts: EncodeOptions = {}): Promise<EmbeddingMatrix> {
+    checkTexts(texts);
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     const prompt = this.resolvePrompt(opts);
@@ -390,9 +391,17 @@ export class SentenceTransformer {
     return { data: out, rows: n, dim, truncated, tokens };
   }
 
-  /** Embeddings as one Float32Array per text, in the caller's order. */
-  async encode(texts: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+  /**
+   * Embeddings as one Float32Array per text, in the caller's order; a single string gives one
+   * Float32Array (as sentence-transformers returns one vector for a string).
+   */
+  async encode(text: string, opts?: EncodeOptions): Promise<Float32Array>;
+  async encode(texts: readonly string[], opts?: EncodeOptions): Promise<Float32Array[]>;
+  async encode(input: string | readonly string[], opts: EncodeOptions = {}): Promise<Float32Array | Float32Array[]> {
+    const single = typeof input === 'string';
+    const texts = single ? [input] : checkTexts(input);
     const m = await this.encodeMatrix(texts, opts);
+    if (single) return m.data;
     return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
   }
 
@@ -499,4 +508,16 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
     if (p.includes('..') || p.startsWith('/')) throw new ModelFormatError(`${path}: entry ${i} path "${p}" leaves the model directory`);
     return { idx: typeof o.idx === 'number' ? o.idx : i, name: typeof o.name === 'string' ? o.name : String(i), path: p, type: o.type };
   });
+}
+
+/** Runtime check of encode's input (JavaScript callers and untyped data): an array of strings. */
+function checkTexts(texts: unknown): readonly string[] {
+  const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+  if (!Array.isArray(texts)) {
+    throw new TypeError(`encode takes a string or an array of strings, got ${what(texts)}`);
+  }
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] !== 'string') throw new TypeError(`encode: texts[${i}] is ${what(texts[i])}, expected a string`);
+  }
+  return texts as readonly string[];
 }

@@ -164,6 +164,7 @@ export class SentenceTransformer {
           const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
           const maxSeq = opts.maxSeqLength ?? sb.int('max_seq_length', 512, 1);
           const t = await BertTransformer.load(mdir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
+          if (opts.maxSeqLength !== undefined) checkMaxSeqLength(opts.maxSeqLength, t.config.maxPositionEmbeddings, join(mdir, 'config.json'));
           tokenizer = await Tokenizer.fromDir(mdir, { maxLength: t.maxSeqLength });
           modules.push({ name: e.name, path: e.path, module: t });
           break;
@@ -222,6 +223,7 @@ export class SentenceTransformer {
       type_vocab_size: 2,
       vocab_size: tokProbe.vocabSize,
     };
+    if (o.maxSeqLength !== undefined) checkMaxSeqLength(o.maxSeqLength, maxPos, 'maxPositionEmbeddings');
     const maxSeq = Math.min(o.maxSeqLength ?? 256, maxPos);
     const seed = o.seed ?? 42;
     const t = BertTransformer.random(cfg, seed, maxSeq);
@@ -353,7 +355,7 @@ export class SentenceTransformer {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     const prompt = this.resolvePrompt(opts);
     const fullDim = this.dimension;
-    const dim = opts.truncateDim ? Math.min(opts.truncateDim, fullDim) : fullDim;
+    const dim = opts.truncateDim !== undefined ? checkTruncateDim(opts.truncateDim, fullDim) : fullDim;
     const n = texts.length;
     const out = new Float32Array(n * dim);
     const encoded: EncodedText[] = this.tokenizer.encodeBatch(prompt ? texts.map((t) => prompt + t) : [...texts]);
@@ -520,4 +522,24 @@ function checkTexts(texts: unknown): readonly string[] {
     if (typeof texts[i] !== 'string') throw new TypeError(`encode: texts[${i}] is ${what(texts[i])}, expected a string`);
   }
   return texts as readonly string[];
+}
+
+/** A requested max_seq_length must fit the position embeddings: refused, not silently lowered. */
+function checkMaxSeqLength(requested: number, maxPos: number, where: string): void {
+  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`maxSeqLength (--max-seq-length) must be a positive integer, got ${String(requested)}`);
+  if (requested > maxPos) {
+    throw new RangeError(
+      `maxSeqLength (--max-seq-length) ${requested} is more than this model's max_position_embeddings ${maxPos} (${where}): ` +
+        `there are no position embeddings beyond it; use at most ${maxPos}`,
+    );
+  }
+}
+
+/** truncateDim keeps the first N dimensions; more than the model has is refused, not ignored. */
+export function checkTruncateDim(truncateDim: number, dim: number): number {
+  if (!Number.isInteger(truncateDim) || truncateDim < 1) throw new RangeError(`truncateDim (--truncate-dim) must be a positive integer, got ${String(truncateDim)}`);
+  if (truncateDim > dim) {
+    throw new RangeError(`truncateDim (--truncate-dim) ${truncateDim} is more than the ${dim} dimensions this model's embeddings have; use at most ${dim}, or leave it out for all ${dim}`);
+  }
+  return truncateDim;
 }

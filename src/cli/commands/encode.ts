@@ -4,7 +4,7 @@
 // rules; int8/uint8 ranges from --calibration, a float32 .npy of embeddings of a sample).
 
 import { extname } from 'node:path';
-import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { checkTruncateDim, SentenceTransformer } from '../../models/sentence_transformer.js';
 import { countLines, readTexts } from '../../io/text_input.js';
 import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
@@ -60,7 +60,13 @@ export async function encode(argv: string[]): Promise<void> {
     maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage),
   });
   const truncateDim = intOpt(values, 'truncate-dim', undefined, usage);
-  const dim = truncateDim ? Math.min(truncateDim, model.dimension) : model.dimension;
+  let dim: number;
+  try {
+    dim = truncateDim !== undefined ? checkTruncateDim(truncateDim, model.dimension) : model.dimension;
+  } catch (e) {
+    await model.close();
+    throw e;
+  }
   let ranges: QuantizationRanges | undefined;
   if (needsRanges) {
     const calPath = String(values.calibration);

@@ -80,6 +80,7 @@ export async function* readTextChunks(path: string, wanted: string, onInvalidUtf
   const decoder = new StringDecoder('utf8');
   let firstBytes = true;
   let firstText = true;
+  let offset = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (chunk.length === 0) continue;
@@ -87,6 +88,12 @@ export async function* readTextChunks(path: string, wanted: string, onInvalidUtf
         firstBytes = false;
         if (gzip) checkText(path, chunk.subarray(0, SNIFF_BYTES), wanted);
       }
+      // binary data after the sniffed start (a NUL never occurs in UTF-8 text)
+      const nul = chunk.indexOf(0);
+      if (nul !== -1) {
+        throw new DataError(path, `a NUL byte at byte offset ${offset + nul}${gzip ? ' (of the decompressed data)' : ''}: this part of the file is binary, not ${wanted}; give a UTF-8 text file`);
+      }
+      offset += chunk.length;
       let text = decoder.write(chunk);
       if (onInvalidUtf8 !== undefined) {
         // U+FFFD in the text that the bytes did not spell out (EF BF BD) replaced invalid UTF-8

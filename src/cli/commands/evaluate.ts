@@ -112,6 +112,7 @@ function inputSummary(r: ReadReport, description: string | undefined): Record<st
   return {
     file: r.file, format: description ?? r.format, rows: r.rows, good_rows: r.goodRows, bad_rows: r.badRows,
     first_bad: first ? { [r.unit]: first.line, problem: first.problem } : null,
+    notes: r.notes,
   };
 }
 
@@ -119,5 +120,6 @@ function inputSummary(r: ReadReport, description: string | undefined): Record<st
 function readLine(r: ReadReport, description: string | undefined): string {
   const first = r.badSamples[0];
   return `${r.file} (read as ${description ?? r.format}): ${r.rows} rows read, ${r.goodRows} used, ${r.badRows} bad` +
-    (first ? `; first bad ${r.unit} ${first.line}: ${first.problem}` : '');
+    (first ? `; first bad ${r.unit} ${first.line}: ${first.problem}` : '') +
+    r.notes.map((n) => `\n  note: ${n}`).join('');
 }

@@ -8,6 +8,7 @@ import { createLoss } from '../../losses/index.js';
 import type { Loss } from '../../losses/loss.js';
 import { readTrainConfig, type TrainConfig } from '../../training/config.js';
 import { ConfigError } from '../../training/args.js';
+import { checkLabelRange } from '../../training/label_range.js';
 import { Trainer, type Evaluator, type TrainDataset } from '../../training/trainer.js';
 import { LossEvaluator } from '../../evaluation/loss_evaluator.js';
 import { buildEvaluator } from '../evaluator_spec.js';
@@ -67,6 +68,7 @@ export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransf
       const first = rep.badSamples[0]!;
       process.stderr.write(`${t.path} (read as ${rep.format}): ${rep.rows} rows read, ${rep.badRows} bad row(s) skipped (at ${rep.unit} ${rep.badSamples.map((b) => b.line).slice(0, 5).join(', ')}; first: ${first.problem})\n`);
     }
+    if (l.labelKind !== 'none') checkLabelRange(l, d.examples.map((e) => e.label), `${t.name ?? 'train'} (${t.path}, read as ${rep.format})`);
     labelMaps.push(labelKind === 'class' ? rep.labelMap : undefined);
     datasets.push({ name: t.name, examples: d.examples, columns: d.columns });
   }

@@ -156,6 +156,14 @@ test('encode refuses a binary file and invalid UTF-8 with the line; --on-invalid
   const jsonl = await file('bad.jsonl', Buffer.concat([Buffer.from('{"text": "fine"}\n{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
   assertExit(await cli('encode', '--model', modelDir, '--input', jsonl, '--output', join(root, 'j.npy')), 1, /bad\.jsonl line 2: invalid UTF-8/);
 
+  // the data readers (evaluation, training) replace and note it, with the line of the first
+  const csv = await file('latin1.csv', Buffer.concat([Buffer.from('text\nfine\n' + 'x\n'.repeat(200000) + 'caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  const d = await loadDataset({ path: csv, format: 'csv' });
+  assert.match(d.report.notes.join('\n'), /1 invalid UTF-8 byte sequence\(s\) replaced by U\+FFFD; .*the first is on line 200003/);
+  // and a NUL byte past the first kilobytes is refused too
+  const late = await file('late-nul.csv', Buffer.concat([Buffer.from('text\n' + 'x\n'.repeat(20000)), Buffer.from([0]), Buffer.from('\n')]));
+  await assert.rejects(loadDataset({ path: late, format: 'csv' }), /late-nul\.csv: a NUL byte at byte offset 40005: this part of the file is binary/);
+
   // the reader: a valid U+FFFD in the text is not mistaken for a bad byte; a split multi-byte character is fine
   const good = await file('good.txt', `${'é'.repeat(40000)}\n\uFFFD replacement char\n`);
   const stats: TextReadStats = { invalidUtf8Lines: 0, firstInvalidUtf8Line: null };

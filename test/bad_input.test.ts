@@ -86,10 +86,14 @@ test('evaluate sts reads a headed CSV by its content (not its name) and names th
   assert.equal(json(h.stdout).input[0].rows, 5);
 });
 
-test('evaluate sts recognises the STS-B layout from the content', { skip: existsSync(join(SHARED, 'data', 'stsb', 'sts-dev.csv')) ? false : 'no shared STS-B' }, async () => {
-  const r = await cli('evaluate', 'sts', '--model', modelDir, '--data', join(SHARED, 'data', 'stsb', 'sts-dev.csv'));
+const STSB_DEV = join(SHARED, 'data', 'stsb', 'sts-dev.csv');
+const MRPC = join(SHARED, 'data', 'mrpc', 'msr_paraphrase_train.txt');
+test('evaluate recognises the STS-B and MRPC layouts from the content', { skip: existsSync(STSB_DEV) && existsSync(MRPC) ? false : 'no shared STS-B / MRPC' }, async () => {
+  const r = await cli('evaluate', 'sts', '--model', modelDir, '--data', STSB_DEV);
   assertExit(r, 0, 'read as stsb: the STS Benchmark layout (detected');
   assert.equal(json(r.stdout).input[0].rows, 1500);
+  const m = await cli('evaluate', 'binary', '--model', modelDir, '--data', MRPC);
+  assertExit(m, 0, 'read as mrpc: the MRPC layout (detected', '4076 rows read, 4076 used, 0 bad');
 });
 
 // ------------------------------------------------------------------ 7: bad rows counted, limited

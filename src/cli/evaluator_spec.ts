@@ -35,6 +35,8 @@ export interface EvalSpec {
   labelMap?: Record<string, number>;
   /** CSV/TSV: whether the first row names the columns (when the format is detected). */
   header?: boolean;
+  /** CSV/TSV: false when the file does not quote. */
+  quote?: false;
   /** Largest share of bad rows before the read fails (default 0.01). */
   maxBadRowRate?: number;
   /** Largest number of bad rows before the read fails (replaces the rate when given). */
@@ -94,6 +96,7 @@ export async function buildEvaluator(spec: EvalSpec, where = 'eval'): Promise<Bu
   if (spec.scoreScale !== undefined) ds.scoreScale = spec.scoreScale;
   if (spec.labelMap !== undefined) ds.labelMap = spec.labelMap;
   if (spec.header !== undefined) ds.header = spec.header;
+  if (spec.quote !== undefined) ds.quote = spec.quote;
   if (spec.evaluator === 'binary') ds.labelKind = 'class';
   const data = await withFormat(loadDataset(ds, policy), spec.formatDescription);
   const ex = data.examples;

@@ -3,7 +3,9 @@
 // 64 KiB: Parquet by its magic bytes, JSON lines when the first line is a JSON object,
 // otherwise a delimited file whose delimiter is the one (tab or comma) that splits the first
 // rows into the same number of fields; the STS Benchmark's published layout (tab-separated,
-// no header, ≥ 7 fields, a number in field 5) is recognised as the stsb preset. A header row
+// no header, ≥ 7 fields, a number in field 5) is recognised as the stsb preset, MRPC's (its
+// Quality, #1 ID, … columns) as the mrpc preset; a TSV whose sample quotes no field is read
+// with quotes as ordinary characters. A header row
 // is one whose fields are not numbers where the next rows have numbers (or that names a
 // label/score column). Returns the format and a description used in every message.
 
@@ -20,6 +22,8 @@ export interface SniffedFormat {
   format: DatasetFormat;
   /** For csv/tsv: whether the first row names the columns. */
   header?: boolean;
+  /** For tsv: false when the sample quotes no field (quotes are then ordinary characters). */
+  quote?: false;
   /** For csv/tsv: the fields of the first row (the header's names when header is true). */
   firstRow?: string[];
   /** "tab-separated, no header row, STS-B layout (…)": named in every message about the file. */
@@ -111,11 +115,18 @@ export async function sniffFormat(path: string): Promise<SniffedFormat> {
       description: `stsb: the STS Benchmark layout (detected: tab-separated, no header row, ${first.length} fields, score in field 5, sentences in fields 6 and 7)`,
     };
   }
+  const mrpcRow = (r: string[]): boolean => r.length === 5 && /^[01]$/.test(r[0]!.trim()) && /^\d+$/.test(r[1]!.trim()) && /^\d+$/.test(r[2]!.trim());
+  if (useTab && ((first.length === 5 && first[0]!.trim() === 'Quality') || mrpcRow(first)) && rows.slice(1).every(mrpcRow)) {
+    return { format: 'mrpc', description: 'mrpc: the MRPC layout (detected: tab-separated, Quality (0/1), #1 ID, #2 ID, #1 String, #2 String)' };
+  }
   const header = looksLikeHeader(rows);
   const format = useTab ? 'tsv' : 'csv';
+  // tab-separated files rarely quote: read quotes as text unless a field of the sample is quoted
+  const quoted = text.split('\n').slice(0, ROWS).some((l) => l.split('\t').some((f) => /^".*"\r?$/.test(f)));
   return {
     format,
     header,
+    ...(useTab && !quoted ? { quote: false as const } : {}),
     firstRow: first,
     description: header
       ? `${format} (detected: ${sep}, header row ${first.map((f) => JSON.stringify(f)).join(', ')})`

@@ -69,6 +69,7 @@ export async function evaluate(argv: string[]): Promise<void> {
       spec.format = sniffed.format;
       spec.formatDescription = sniffed.description;
       if (sniffed.header !== undefined) spec.header = sniffed.header;
+      if (sniffed.quote !== undefined) spec.quote = sniffed.quote;
       if (sniffed.header === false && typeof values.columns !== 'string') {
         const n = sniffed.firstRow?.length ?? 0;
         if (n < roles.length) {

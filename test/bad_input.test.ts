@@ -22,6 +22,7 @@ import { Trainer } from '../src/training/trainer.js';
 import { createLoss } from '../src/losses/index.js';
 import { InformationRetrievalEvaluator } from '../src/evaluation/information_retrieval.js';
 import { buildEvaluator } from '../src/cli/evaluator_spec.js';
+import { sniffFormat } from '../src/data/sniff.js';
 
 const TOKENIZER = new URL('../../test/fixtures/tiny-tokenizer', import.meta.url).pathname;
 const SNLI = join(SHARED, 'data', 'nli', 'snli_dev.jsonl');
@@ -89,11 +90,16 @@ test('evaluate sts reads a headed CSV by its content (not its name) and names th
 const STSB_DEV = join(SHARED, 'data', 'stsb', 'sts-dev.csv');
 const MRPC = join(SHARED, 'data', 'mrpc', 'msr_paraphrase_train.txt');
 test('evaluate recognises the STS-B and MRPC layouts from the content', { skip: existsSync(STSB_DEV) && existsSync(MRPC) ? false : 'no shared STS-B / MRPC' }, async () => {
-  const r = await cli('evaluate', 'sts', '--model', modelDir, '--data', STSB_DEV);
-  assertExit(r, 0, 'read as stsb: the STS Benchmark layout (detected');
-  assert.equal(json(r.stdout).input[0].rows, 1500);
-  const m = await cli('evaluate', 'binary', '--model', modelDir, '--data', MRPC);
-  assertExit(m, 0, 'read as mrpc: the MRPC layout (detected', '4076 rows read, 4076 used, 0 bad');
+  const sts = await sniffFormat(STSB_DEV);
+  assert.equal(sts.format, 'stsb');
+  assert.match(sts.description, /^stsb: the STS Benchmark layout \(detected: tab-separated, no header row/);
+  assert.equal((await loadDataset({ path: STSB_DEV, format: sts.format })).report.goodRows, 1500);
+  const mrpc = await sniffFormat(MRPC);
+  assert.equal(mrpc.format, 'mrpc');
+  assert.equal((await loadDataset({ path: MRPC, format: mrpc.format })).report.goodRows, 4076);
+  for (const [path, format] of [[SNLI, 'jsonl'], [join(SHARED, 'data', 'msmarco', 'qrels', 'test.tsv'), 'tsv']] as const) {
+    if (existsSync(path)) assert.equal((await sniffFormat(path)).format, format, path);
+  }
 });
 
 // ------------------------------------------------------------------ 7: bad rows counted, limited
@@ -161,9 +167,10 @@ test('encode refuses a binary file and invalid UTF-8 with the line; --on-invalid
   assertExit(await cli('encode', '--model', modelDir, '--input', jsonl, '--output', join(root, 'j.npy')), 1, /bad\.jsonl line 2: invalid UTF-8/);
 
   // the data readers (evaluation, training) replace and note it, with the line of the first
-  const csv = await file('latin1.csv', Buffer.concat([Buffer.from('text\nfine\n' + 'x\n'.repeat(200000) + 'caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  // (a 300,000-character line puts the bad byte in the file's second read chunk)
+  const csv = await file('latin1.csv', Buffer.concat([Buffer.from(`text\nfine\n${'x'.repeat(300000)}\na\nb\ncaf`), Buffer.from([0xe9]), Buffer.from('\n')]));
   const d = await loadDataset({ path: csv, format: 'csv' });
-  assert.match(d.report.notes.join('\n'), /1 invalid UTF-8 byte sequence\(s\) replaced by U\+FFFD; .*the first is on line 200003/);
+  assert.match(d.report.notes.join('\n'), /1 invalid UTF-8 byte sequence\(s\) replaced by U\+FFFD; .*the first is on line 6/);
   // and a NUL byte past the first kilobytes is refused too
   const late = await file('late-nul.csv', Buffer.concat([Buffer.from('text\n' + 'x\n'.repeat(20000)), Buffer.from([0]), Buffer.from('\n')]));
   await assert.rejects(loadDataset({ path: late, format: 'csv' }), /late-nul\.csv: a NUL byte at byte offset 40005: this part of the file is binary/);

@@ -350,7 +350,7 @@ export class SentenceTransformer {
 
   /** Embeddings as one row-major matrix [texts.length, dim]. */
   async encodeMatrix(texts: readonly string[], opts: EncodeOptions = {}): Promise<EmbeddingMatrix> {
-    checkTexts(texts);
+    checkTexts(texts, 'encodeMatrix takes an array of strings');
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     const prompt = this.resolvePrompt(opts);
@@ -401,7 +401,7 @@ export class SentenceTransformer {
   async encode(texts: readonly string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   async encode(input: string | readonly string[], opts: EncodeOptions = {}): Promise<Float32Array | Float32Array[]> {
     const single = typeof input === 'string';
-    const texts = single ? [input] : checkTexts(input);
+    const texts = single ? [input] : checkTexts(input, 'encode takes a string or an array of strings');
     const m = await this.encodeMatrix(texts, opts);
     if (single) return m.data;
     return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
@@ -513,13 +513,11 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
 }
 
 /** Runtime check of encode's input (JavaScript callers and untyped data): an array of strings. */
-function checkTexts(texts: unknown): readonly string[] {
+function checkTexts(texts: unknown, takes: string): readonly string[] {
   const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-  if (!Array.isArray(texts)) {
-    throw new TypeError(`encode takes a string or an array of strings, got ${what(texts)}`);
-  }
+  if (!Array.isArray(texts)) throw new TypeError(`${takes}, got ${what(texts)}`);
   for (let i = 0; i < texts.length; i++) {
-    if (typeof texts[i] !== 'string') throw new TypeError(`encode: texts[${i}] is ${what(texts[i])}, expected a string`);
+    if (typeof texts[i] !== 'string') throw new TypeError(`${takes.split(' ')[0]}: texts[${i}] is ${what(texts[i])}, expected a string`);
   }
   return texts as readonly string[];
 }

@@ -4,7 +4,7 @@
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { formatTable } from '../../evaluation/format.js';
-import { buildEvaluator, EVALUATORS, type EvalSpec, type EvaluatorKind } from '../evaluator_spec.js';
+import { buildEvaluator, EVALUATORS, type BuiltEvaluator, type EvalSpec, type EvaluatorKind } from '../evaluator_spec.js';
 import type { DatasetFormat } from '../../data/dataset.js';
 import { DataError, type ReadReport } from '../../data/report.js';
 import { sniffFormat } from '../../data/sniff.js';
@@ -86,7 +86,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   }
   const t0 = performance.now();
   const model = await SentenceTransformer.load(required(values, 'model', usage));
-  let built;
+  let built: BuiltEvaluator;
   let metrics: Record<string, number>;
   try {
     built = await buildEvaluator(spec, 'evaluate');

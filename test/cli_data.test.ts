@@ -133,8 +133,8 @@ test('inspect JSON lines with --columns and class labels; --model gives the mode
   assert.match(o.badRows.first[0].problem, /field "p" is missing/);
   assert.deepEqual(o.columns.map((c: { role: string; field: string }) => `${c.role}=${c.field}`), ['anchor=q', 'positive=p', 'label=y']);
   assert.equal(o.label.kind, 'class');
-  assert.deepEqual(o.label.classes, { 0: 2, 1: 1 });
-  assert.deepEqual(o.label.labelMap, { yes: 0, no: 1 });
+  assert.deepEqual(o.label.classes, { 0: 1, 1: 2 });
+  assert.deepEqual(o.label.labelMap, { no: 0, yes: 1 }, 'sorted names, as loadDataset numbers them');
   assert.equal(o.emptyLines, 1);
   assert.equal(o.tokens.maxSeqLength, 24, "the model's max_seq_length");
   assert.equal(o.tokens.columns.anchor.texts, 3);

@@ -197,15 +197,19 @@ export class DatasetStream implements AsyncIterable<Example> {
   private readonly labelMap: Map<string, number> | undefined;
   private readonly allowed: Set<number> | undefined;
   private readonly limit: number;
-  /** load mode: string class names are numbered after the read, in sorted order */
-  private readonly deferNames: boolean;
+  /** load mode: string class names are numbered after the read, in sorted order; 'collect': only gather the names */
+  private readonly deferNames: boolean | 'collect';
   readonly pendingNames: Array<{ example: Example; name: string }> = [];
-  private readonly seenNames = new Map<string, number>();
+  /** 'collect' mode: the class names met, and the largest integer label. */
+  readonly nameSet = new Set<string>();
+  maxIntegerLabel = -1;
+  /** stream mode: the numbering of class names, from a read-ahead of the label column */
+  private streamNames: Map<string, number> | undefined;
   private embeddingDim: number | undefined;
   private emptyTexts = 0;
   private plan: Plan | undefined;
 
-  constructor(spec: DatasetSpec, opts: DatasetOptions = {}, deferNames = false) {
+  constructor(spec: DatasetSpec, opts: DatasetOptions = {}, deferNames: boolean | 'collect' = false) {
     if (spec === null || typeof spec !== 'object' || typeof spec.path !== 'string' || spec.path.length === 0) {
       throw new TypeError('dataset spec needs a path (the data file to read)');
     }
@@ -258,6 +262,8 @@ export class DatasetStream implements AsyncIterable<Example> {
     const policy: BadRowPolicy = {
       maxBadRowRate: opts.maxBadRowRate ?? preset.maxBadRowRate,
       minRowsForRate: opts.minRowsForRate,
+      maxBadRows: opts.maxBadRows,
+      minRowsAtEnd: opts.minRowsAtEnd,
     };
     const unit = preset.reader === 'parquet' ? 'row' : 'line';
     const log = new BadRowLog(spec.path, spec.format, unit, policy);
@@ -296,7 +302,14 @@ export class DatasetStream implements AsyncIterable<Example> {
     if (this.limit === 0) return;
     for await (const row of this.reader) {
       const plan = (this.plan ??= this.resolve(row));
-      const problem = this.mapRow(plan, row);
+      let problem = this.mapRow(plan, row);
+      if (problem === NEEDS_NAMES) {
+        // a class name and no labelMap: number the names as loadDataset does (sorted), which
+        // needs them all, so read the file ahead once; first-seen order would differ between files
+        this.streamNames = await this.readAheadNames();
+        problem = this.mapRow(plan, row);
+        if (problem === NEEDS_NAMES) throw new Error(`${this.spec.path}: class names could not be numbered`);
+      }
       if (typeof problem === 'string') {
         log.bad(row.line, problem);
         continue;
@@ -308,9 +321,15 @@ export class DatasetStream implements AsyncIterable<Example> {
       }
     }
     if (this.emptyTexts > 0) log.note(`${this.emptyTexts} empty text field(s) kept as ''`);
-    if (this.seenNames.size > 0) {
-      log.note('class labels numbered in order of first appearance; pass labelMap for a fixed numbering');
-    }
+  }
+
+  private async readAheadNames(): Promise<Map<string, number>> {
+    const ahead = new DatasetStream(this.spec, { maxBadRowRate: 1, allowEmpty: true }, 'collect');
+    for await (const ex of ahead) void ex;
+    const { map, note } = numberClassNames(ahead.nameSet, ahead.maxIntegerLabel);
+    this.reader.log.report.labelMap = map;
+    this.reader.log.note(note);
+    return new Map(Object.entries(map));
   }
 
   /** Fixes the role → field mapping from the first row (header, schema or first object). */
@@ -406,7 +425,7 @@ export class DatasetStream implements AsyncIterable<Example> {
   }
 
   /** The example for a row, or why the row is bad. */
-  private mapRow(plan: Plan, row: Row): Example | string {
+  private mapRow(plan: Plan, row: Row): Example | string | typeof NEEDS_NAMES {
     const texts: string[] = [];
     for (let i = 0; i < plan.textFields.length; i++) {
       const field = plan.textFields[i]!;
@@ -433,7 +452,7 @@ export class DatasetStream implements AsyncIterable<Example> {
     if (plan.labelField !== undefined) {
       const raw = this.get(row, plan.labelField);
       const label = this.label(raw, plan.labelField, example);
-      if (typeof label === 'string') return label;
+      if (typeof label === 'string' || label === NEEDS_NAMES) return label;
       if (label !== undefined) example.label = label;
     }
     return example;
@@ -448,7 +467,7 @@ export class DatasetStream implements AsyncIterable<Example> {
   }
 
   /** A label value, undefined when deferred (load mode, class names), or a problem string. */
-  private label(v: FieldValue | undefined, field: string, example: Example): number | number[] | string | undefined {
+  private label(v: FieldValue | undefined, field: string, example: Example): number | number[] | string | undefined | typeof NEEDS_NAMES {
     const name = JSON.stringify(field);
     if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
       return `label field ${name} is ${v === undefined ? 'missing' : 'empty'}`;
@@ -468,11 +487,15 @@ export class DatasetStream implements AsyncIterable<Example> {
     }
   }
 
-  private classLabel(v: FieldValue, name: string, example: Example): number | string | undefined {
-    if (typeof v === 'boolean') return v ? 1 : 0;
+  private classLabel(v: FieldValue, name: string, example: Example): number | string | undefined | typeof NEEDS_NAMES {
+    if (typeof v === 'boolean') {
+      if (+v > this.maxIntegerLabel) this.maxIntegerLabel = +v;
+      return v ? 1 : 0;
+    }
     if (typeof v === 'number') {
       if (!Number.isInteger(v) || v < 0) return `class label ${name} is ${v}, not a non-negative integer; for float labels use labelKind 'score'`;
       if (this.allowed !== undefined && !this.allowed.has(v)) return `class label ${name} is ${v}, not one of the labelMap's ${[...this.allowed].join(', ')}`;
+      if (v > this.maxIntegerLabel) this.maxIntegerLabel = v;
       return v;
     }
     if (typeof v !== 'string') return `class label ${name} is ${describeValue(v)}, expected a class name or integer`;
@@ -484,18 +507,24 @@ export class DatasetStream implements AsyncIterable<Example> {
       const why = s === '-' ? ' (no gold label: the annotators did not agree)' : '';
       return `class label ${describeValue(v)}${why} is not one of ${[...this.labelMap.keys()].join(', ')}`;
     }
-    if (/^\d+$/.test(s)) return Number(s);
+    if (/^\d+$/.test(s)) {
+      const n = Number(s);
+      if (n > this.maxIntegerLabel) this.maxIntegerLabel = n;
+      return n;
+    }
     if (/^-?\d*\.\d+$|^-\d+$/.test(s)) return `class label ${name} is ${describeValue(v)}, not a non-negative integer; for float labels use labelKind 'score'`;
+    if (this.deferNames === 'collect') {
+      this.nameSet.add(s);
+      return undefined;
+    }
     if (this.deferNames) {
       this.pendingNames.push({ example, name: s });
       return undefined;
     }
-    let id = this.seenNames.get(s);
-    if (id === undefined) {
-      id = this.seenNames.size;
-      this.seenNames.set(s, id);
-      this.reader.log.report.labelMap = Object.fromEntries(this.seenNames);
-    }
+    if (this.streamNames === undefined) return NEEDS_NAMES;
+    const id = this.streamNames.get(s);
+    // the read-ahead saw every name; a file changed since is the only way to get here
+    if (id === undefined) return `class label ${describeValue(v)} was not in the file when its names were numbered; the file changed during the read`;
     return id;
   }
 
@@ -518,7 +547,38 @@ export class DatasetStream implements AsyncIterable<Example> {
   }
 }
 
-/** Streams the examples of a data file (bounded memory); see {@link DatasetSpec}. */
+/**
+ * The numbering of class names read without a labelMap, the same for every file that holds
+ * the same names: NLI's names (a subset of entailment, neutral, contradiction) get the nli
+ * preset's numbers, so a JSON-lines read and the preset agree and a file missing a class
+ * keeps the others' numbers; other names are numbered in sorted order, after any integer
+ * labels present (maxInteger, −1 for none).
+ */
+export function numberClassNames(names: ReadonlySet<string>, maxInteger: number): { map: Record<string, number>; note: string } {
+  const map: Record<string, number> = {};
+  const list = (): string => Object.entries(map).map(([n, i]) => `${n}=${i}`).join(', ');
+  if (maxInteger < 0 && [...names].every((n) => Object.prototype.hasOwnProperty.call(NLI_LABELS, n))) {
+    for (const n of Object.keys(NLI_LABELS)) if (names.has(n)) map[n] = NLI_LABELS[n]!;
+    return { map, note: `class labels numbered as the nli preset numbers them: ${list()}; pass labelMap for another numbering` };
+  }
+  let next = maxInteger + 1;
+  for (const n of [...names].sort()) map[n] = next++;
+  return {
+    map,
+    note: maxInteger < 0
+      ? `class labels numbered in sorted order of their names: ${list()}; pass labelMap for another numbering`
+      : `class names numbered after the integer labels already present: ${list()}`,
+  };
+}
+
+/** mapRow's answer when a class name needs the numbering that only a read-ahead can give. */
+const NEEDS_NAMES: unique symbol = Symbol('needs class names');
+
+/**
+ * Streams the examples of a data file (bounded memory); see {@link DatasetSpec}. String class
+ * labels without a labelMap are numbered as {@link loadDataset} numbers them (sorted names),
+ * which costs one read-ahead of the file when the first name is met.
+ */
 export function streamDataset(spec: DatasetSpec, opts: DatasetOptions = {}): DatasetStream {
   return new DatasetStream(spec, opts, false);
 }
@@ -532,18 +592,10 @@ export async function loadDataset(spec: DatasetSpec, opts: DatasetOptions = {}):
   const examples: Example[] = [];
   for await (const ex of stream) examples.push(ex);
   if (stream.pendingNames.length > 0) {
-    const names = [...new Set(stream.pendingNames.map((p) => p.name))].sort();
-    const numeric = new Set(examples.filter((e) => typeof e.label === 'number').map((e) => e.label as number));
-    const map: Record<string, number> = {};
-    let next = numeric.size === 0 ? 0 : Math.max(...numeric) + 1;
-    for (const n of names) map[n] = next++;
+    const { map, note } = numberClassNames(new Set(stream.pendingNames.map((p) => p.name)), stream.maxIntegerLabel);
     for (const p of stream.pendingNames) p.example.label = map[p.name]!;
     stream.report.labelMap = map;
-    stream.reader.log.note(
-      numeric.size === 0
-        ? `class labels numbered in sorted order of their names: ${names.map((n) => `${n}=${map[n]}`).join(', ')}`
-        : `class names numbered after the integer labels already present: ${names.map((n) => `${n}=${map[n]}`).join(', ')}`,
-    );
+    stream.reader.log.note(note);
   }
   return { examples, columns: stream.columns ?? [], labelKind: stream.labelKind, report: stream.report };
 }

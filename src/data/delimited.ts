@@ -283,6 +283,7 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
     let expected = opts.fieldCount;
     let sawBytes = false;
     let invalidUtf8 = 0;
+    let firstInvalidLine: number | undefined;
     const out: ParsedRecord[] = [];
 
     function* handle(records: ParsedRecord[]): Generator<Row> {
@@ -343,7 +344,10 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
       }
     }
 
-    for await (const text of readTextChunks(path, kind, (n) => (invalidUtf8 += n))) {
+    for await (const text of readTextChunks(path, kind, (n, line) => {
+      invalidUtf8 += n;
+      firstInvalidLine ??= line;
+    })) {
       sawBytes = true;
       parser.push(text, out);
       if (out.length > 0) {
@@ -355,7 +359,7 @@ export function readDelimited(path: string, opts: DelimitedOptions = {}): RowRea
     yield* handle(out);
     log.report.emptyLines = parser.emptyLines;
     if (invalidUtf8 > 0) {
-      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)`);
+      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8); the first is on line ${firstInvalidLine}`);
     }
     if (log.report.rows === 0 && opts.allowEmpty !== true) {
       const what = !sawBytes ? 'the file is empty'

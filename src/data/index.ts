@@ -17,6 +17,7 @@ export {
   streamDataset,
   DatasetStream,
   NLI_LABELS,
+  numberClassNames,
   type DatasetFormat,
   type DatasetOptions,
   type DatasetSpec,
@@ -24,6 +25,7 @@ export {
   type LoadedDataset,
 } from './dataset.js';
 export { loadBeir, type BeirOptions, type BeirSet } from './beir.js';
+export { sniffFormat, type SniffedFormat } from './sniff.js';
 export { dedupe, trainTestSplit, seededRandom, type SplitOptions } from './split.js';
 export { cleanExamples, cleanText, foldWhitespace, htmlToText, removeControlChars, type CleanOptions, type CleanReport } from './clean.js';
 export {

@@ -24,8 +24,12 @@ export function readJsonl(path: string, opts: JsonlOptions = {}): RowReader {
   return new RowReader(path, 'jsonl', log, async function* (reader): AsyncGenerator<Row> {
     let sawBytes = false;
     let invalidUtf8 = 0;
+    let firstInvalidLine: number | undefined;
     const chunks = (async function* () {
-      for await (const text of readTextChunks(path, 'JSON lines', (n) => (invalidUtf8 += n))) {
+      for await (const text of readTextChunks(path, 'JSON lines', (n, line) => {
+      invalidUtf8 += n;
+      firstInvalidLine ??= line;
+    })) {
         sawBytes = true;
         yield text;
       }
@@ -53,7 +57,7 @@ export function readJsonl(path: string, opts: JsonlOptions = {}): RowReader {
       yield { line, record };
     }
     if (invalidUtf8 > 0) {
-      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8)`);
+      log.note(`${invalidUtf8} invalid UTF-8 byte sequence(s) replaced by U+FFFD; the file may not be UTF-8 (convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8); the first is on line ${firstInvalidLine}`);
     }
     if (log.report.rows === 0 && opts.allowEmpty !== true) {
       const what = sawBytes ? 'the file has only blank lines' : 'the file is empty';

@@ -44,7 +44,16 @@ export interface BadRowPolicy {
   maxBadRowRate?: number;
   /** Records read before the rate is checked (default 100), so one early bad line does not fail a read. */
   minRowsForRate?: number;
+  /** Records needed before the whole file's rate is checked at the end (default minRowsForRate; 1 checks every file, however short). */
+  minRowsAtEnd?: number;
+  /** Largest allowed number of bad records; when given it replaces maxBadRowRate (0 fails on the first bad record). */
+  maxBadRows?: number;
 }
+
+/** How a user raises the bad-row limit, named in the message that refuses a file. */
+export const RAISE_LIMIT_HINT =
+  'raise maxBadRowRate (a share) or maxBadRows (a count) in the train or eval section of a training config, ' +
+  'or pass --max-bad-rows P% or --max-bad-rows N on the command line';
 
 export const DEFAULT_MAX_BAD_ROW_RATE = 0.01;
 export const DEFAULT_MIN_ROWS_FOR_RATE = 100;
@@ -66,16 +75,24 @@ export class DataError extends Error {
   }
 }
 
-function checkPolicy(policy: BadRowPolicy): { maxRate: number; minRows: number } {
+function checkPolicy(policy: BadRowPolicy): { maxRate: number; minRows: number; minRowsAtEnd: number; maxCount: number | undefined } {
   const maxRate = policy.maxBadRowRate ?? DEFAULT_MAX_BAD_ROW_RATE;
   const minRows = policy.minRowsForRate ?? DEFAULT_MIN_ROWS_FOR_RATE;
+  const minRowsAtEnd = policy.minRowsAtEnd ?? minRows;
+  if (!Number.isInteger(minRowsAtEnd) || minRowsAtEnd < 0) {
+    throw new RangeError(`minRowsAtEnd must be a non-negative integer, got ${String(minRowsAtEnd)}`);
+  }
+  const maxCount = policy.maxBadRows;
+  if (maxCount !== undefined && !(Number.isInteger(maxCount) && maxCount >= 0)) {
+    throw new RangeError(`maxBadRows must be a non-negative integer, got ${String(maxCount)}`);
+  }
   if (typeof maxRate !== 'number' || !(maxRate >= 0 && maxRate <= 1)) {
     throw new RangeError(`maxBadRowRate must be a number from 0 to 1, got ${String(maxRate)}`);
   }
   if (!Number.isInteger(minRows) || minRows < 0) {
     throw new RangeError(`minRowsForRate must be a non-negative integer, got ${String(minRows)}`);
   }
-  return { maxRate, minRows };
+  return { maxRate, minRows, minRowsAtEnd, maxCount };
 }
 
 function percent(x: number): string {
@@ -88,11 +105,15 @@ export class BadRowLog {
   readonly report: ReadReport;
   private readonly maxRate: number;
   private readonly minRows: number;
+  private readonly maxCount: number | undefined;
+  private readonly minRowsAtEnd: number;
 
   constructor(file: string, format: string, unit: 'line' | 'row', policy: BadRowPolicy = {}) {
-    const { maxRate, minRows } = checkPolicy(policy);
+    const { maxRate, minRows, minRowsAtEnd, maxCount } = checkPolicy(policy);
+    this.minRowsAtEnd = minRowsAtEnd;
     this.maxRate = maxRate;
     this.minRows = minRows;
+    this.maxCount = maxCount;
     this.report = {
       file, format, unit,
       rows: 0, goodRows: 0, badRows: 0, badSamples: [],
@@ -112,7 +133,11 @@ export class BadRowLog {
     r.badRows++;
     r.goodRows--;
     if (r.badSamples.length < BAD_SAMPLES_KEPT) r.badSamples.push({ line, problem });
-    if (this.maxRate === 0 || (r.rows >= this.minRows && r.badRows / r.rows > this.maxRate)) throw this.rateError();
+    if (this.maxCount !== undefined) {
+      if (r.badRows > this.maxCount) throw this.rateError();
+    } else if (this.maxRate === 0 || (r.rows >= this.minRows && r.badRows / r.rows > this.maxRate)) {
+      throw this.rateError();
+    }
   }
 
   /** A note for the report (kept once). */
@@ -124,9 +149,9 @@ export class BadRowLog {
   finish(): void {
     const r = this.report;
     if (r.badRows > 0 && r.goodRows === 0) {
-      throw new DataError(r.file, `none of the ${r.rows} records could be used; ${this.firstBad()}. Check the format and the column mapping.`);
+      throw new DataError(r.file, `none of the ${r.rows} records could be used; ${this.firstBad()}. Check the format (read as ${r.format}) and the column mapping.`);
     }
-    if (r.rows >= this.minRows && r.badRows / r.rows > this.maxRate) throw this.rateError();
+    if (this.maxCount === undefined && r.rows > 0 && r.rows >= this.minRowsAtEnd && r.badRows / r.rows > this.maxRate) throw this.rateError();
   }
 
   /** "line 3: …; line 9: …" for the first few bad records. */
@@ -139,11 +164,11 @@ export class BadRowLog {
 
   private rateError(): DataError {
     const r = this.report;
+    const limit = this.maxCount !== undefined ? `maxBadRows ${this.maxCount}` : `maxBadRowRate ${percent(this.maxRate)}`;
     return new DataError(
       r.file,
-      `${r.badRows} of ${r.rows} records read so far are bad (${percent(r.badRows / r.rows)}), more than maxBadRowRate ` +
-        `${percent(this.maxRate)} allows; ${this.firstBad()}. Fix or remove those rows, check the format and column ` +
-        `mapping, or raise maxBadRowRate.`,
+      `${r.badRows} of ${r.rows} records read so far are bad (${percent(r.badRows / r.rows)}), more than ${limit} allows; ` +
+        `${this.firstBad()}. Fix or remove those rows, check the format (read as ${r.format}) and column mapping, or ${RAISE_LIMIT_HINT}.`,
     );
   }
 }

@@ -64,9 +64,10 @@ function checkText(path: string, head: Buffer, wanted: string): void {
 /**
  * Streams the file as UTF-8 text chunks: BOM dropped, .gz (by magic bytes) decompressed,
  * non-text files refused. `wanted` names the expected format in messages ("CSV", "JSON lines");
- * onInvalidUtf8 hears how many invalid byte sequences were replaced by U+FFFD.
+ * onInvalidUtf8 hears how many invalid byte sequences a chunk had replaced by U+FFFD, and the
+ * line of the first.
  */
-export async function* readTextChunks(path: string, wanted: string, onInvalidUtf8?: (count: number) => void): AsyncGenerator<string> {
+export async function* readTextChunks(path: string, wanted: string, onInvalidUtf8?: (count: number, line: number) => void): AsyncGenerator<string> {
   const head = await peekBytes(path, SNIFF_BYTES);
   const gzip = isGzip(head);
   if (!gzip) checkText(path, head, wanted);
@@ -80,6 +81,8 @@ export async function* readTextChunks(path: string, wanted: string, onInvalidUtf
   const decoder = new StringDecoder('utf8');
   let firstBytes = true;
   let firstText = true;
+  let offset = 0;
+  let newlines = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (chunk.length === 0) continue;
@@ -87,11 +90,22 @@ export async function* readTextChunks(path: string, wanted: string, onInvalidUtf
         firstBytes = false;
         if (gzip) checkText(path, chunk.subarray(0, SNIFF_BYTES), wanted);
       }
+      // binary data after the sniffed start (a NUL never occurs in UTF-8 text)
+      const nul = chunk.indexOf(0);
+      if (nul !== -1) {
+        throw new DataError(path, `a NUL byte at byte offset ${offset + nul}${gzip ? ' (of the decompressed data)' : ''}: this part of the file is binary, not ${wanted}; give a UTF-8 text file`);
+      }
+      offset += chunk.length;
       let text = decoder.write(chunk);
       if (onInvalidUtf8 !== undefined) {
         // U+FFFD in the text that the bytes did not spell out (EF BF BD) replaced invalid UTF-8
         const invalid = countOf(text, '\uFFFD') - countBytes(chunk);
-        if (invalid > 0) onInvalidUtf8(invalid);
+        if (invalid > 0) {
+          // the physical line of the first replacement (exact unless the chunk also spells U+FFFD out)
+          const at = text.indexOf('\uFFFD');
+          onInvalidUtf8(invalid, newlines + countOf(text.slice(0, at), '\n') + 1);
+        }
+        newlines += countOf(text, '\n');
       }
       if (firstText && text.length > 0) {
         firstText = false;

@@ -106,7 +106,10 @@ export async function embed(model: Encoder, texts: readonly string[], o: EmbedOp
   const m = await model.encodeMatrix(texts, opts);
   if (m.rows !== texts.length) throw new Error(`encodeMatrix returned ${m.rows} rows for ${texts.length} texts`);
   if (m.data.length !== m.rows * m.dim) throw new Error(`encodeMatrix returned ${m.data.length} numbers for ${m.rows} rows of ${m.dim}`);
-  const dim = o.truncateDim !== undefined ? Math.min(o.truncateDim, m.dim) : m.dim;
+  if (o.truncateDim !== undefined && o.truncateDim > m.dim) {
+    throw new RangeError(`truncateDim ${o.truncateDim} is more than the ${m.dim} dimensions the model's embeddings have; use at most ${m.dim}`);
+  }
+  const dim = o.truncateDim !== undefined ? o.truncateDim : m.dim;
   let rows: FloatMatrix = { data: m.data, rows: m.rows, dim: m.dim };
   if (dim < m.dim) {
     // an encoder that ignores truncateDim: keep the first `dim` numbers of each row

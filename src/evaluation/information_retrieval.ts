@@ -50,6 +50,39 @@ export const DEFAULT_CUTOFFS: RetrievalCutoffs = {
   mapAtK: [100],
 };
 
+/**
+ * How the relevance judgements match the queries and the corpus: judgements (grade > 0) that
+ * point at a document id the corpus lacks can never be retrieved, so they pull recall, MAP and
+ * nDCG down without saying why; judgements of unknown query ids are not evaluated at all.
+ */
+export interface QrelsCoverage {
+  /** Relevant (query, document) judgements, grade > 0. */
+  judgements: number;
+  /** Of those, judgements whose document id is not in the corpus. */
+  unknownDocuments: number;
+  /** Judgements whose query id is not among the queries (not evaluated). */
+  unknownQueries: number;
+  /** Evaluated queries none of whose relevant documents is in the corpus (they score 0). */
+  queriesWithoutKnownDocument: number;
+  /** A few of the unknown ids, for the message. */
+  examples: { query: string; document: string }[];
+}
+
+/** A sentence saying what is wrong with the coverage, or null when every judgement is usable. */
+export function describeQrelsCoverage(c: QrelsCoverage): string | null {
+  if (c.unknownDocuments === 0 && c.unknownQueries === 0) return null;
+  const parts: string[] = [];
+  if (c.unknownDocuments > 0) {
+    const pct = ((100 * c.unknownDocuments) / c.judgements).toFixed(1);
+    parts.push(`${c.unknownDocuments} of ${c.judgements} relevance judgements (${pct}%) point at document ids that are not in the corpus` +
+      (c.queriesWithoutKnownDocument > 0 ? `, and ${c.queriesWithoutKnownDocument} evaluated quer${c.queriesWithoutKnownDocument === 1 ? 'y has' : 'ies have'} no relevant document in the corpus at all` : '') +
+      '; those documents can never be retrieved, so recall, MAP and nDCG are lower than the model deserves');
+  }
+  if (c.unknownQueries > 0) parts.push(`${c.unknownQueries} judgement(s) name query ids that are not among the queries (not evaluated)`);
+  const ex = c.examples.slice(0, 3).map((e) => `query ${JSON.stringify(e.query)} → document ${JSON.stringify(e.document)}`).join(', ');
+  return `${parts.join('; ')}${ex ? ` (e.g. ${ex})` : ''}; check that the corpus, queries and qrels belong to the same dataset and split`;
+}
+
 export type RelevanceJudgements =
   | ReadonlyMap<string, ReadonlyMap<string, number> | ReadonlySet<string> | readonly string[]>
   | Record<string, Record<string, number> | readonly string[]>;
@@ -198,6 +231,8 @@ export class InformationRetrievalEvaluator implements SentenceEvaluator {
   readonly corpusIds: readonly string[];
   readonly corpusTexts: readonly string[];
   readonly relevant: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** How many judgements point at ids the queries or the corpus lack (see {@link describeQrelsCoverage}). */
+  readonly coverage: QrelsCoverage;
   private bestFn: ScoreFunction | undefined;
 
   constructor(
@@ -249,6 +284,10 @@ export class InformationRetrievalEvaluator implements SentenceEvaluator {
     this.queryTexts = qids.map((id) => q.get(id)!);
     this.corpusIds = [...c.keys()];
     this.corpusTexts = [...c.values()];
+    this.coverage = coverageOf(rel, q, c);
+    if (this.coverage.judgements > 0 && this.coverage.unknownDocuments === this.coverage.judgements) {
+      throw new Error(`none of the ${this.coverage.judgements} relevance judgements points at a document in the corpus: ${describeQrelsCoverage(this.coverage)}`);
+    }
   }
 
   private functionsFor(model?: Encoder): readonly ScoreFunction[] {
@@ -307,4 +346,26 @@ export class InformationRetrievalEvaluator implements SentenceEvaluator {
     this.bestFn = best?.fn;
     return prefixMetrics(this.name, metrics);
   }
+}
+
+function coverageOf(rel: ReadonlyMap<string, ReadonlyMap<string, number>>, queries: ReadonlyMap<string, string>, corpus: ReadonlyMap<string, string>): QrelsCoverage {
+  const out: QrelsCoverage = { judgements: 0, unknownDocuments: 0, unknownQueries: 0, queriesWithoutKnownDocument: 0, examples: [] };
+  for (const [qid, docs] of rel) {
+    const known = queries.has(qid);
+    let anyKnown = false;
+    let any = false;
+    for (const [did, grade] of docs) {
+      if (!(grade > 0)) continue;
+      any = true;
+      out.judgements++;
+      if (!known) out.unknownQueries++;
+      if (corpus.has(did)) anyKnown = true;
+      else {
+        out.unknownDocuments++;
+        if (out.examples.length < 5) out.examples.push({ query: qid, document: did });
+      }
+    }
+    if (known && any && !anyKnown) out.queriesWithoutKnownDocument++;
+  }
+  return out;
 }

@@ -7,7 +7,9 @@ export {
   countLines,
   detectFormat,
   TextInputError,
+  firstInvalidUtf8,
   type ReadTextsOptions,
+  type TextReadStats,
   type TextBatch,
   type TextFormat,
 } from './text_input.js';

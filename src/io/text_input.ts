@@ -1,10 +1,12 @@
 // Streaming input readers for `encode`: plain text (one text per line) and
 // JSON Lines (one object per line, text taken from a named field), delivered
 // in bounded-size batches, plus a fast line counter for progress totals.
+// Binary files (NUL bytes, Parquet, zip, gzip, UTF-16) are refused and invalid
+// UTF-8 is reported with its line (or replaced by U+FFFD and counted, on request).
 
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
 import { openHint } from './file_errors.js';
 
 export type TextFormat = 'text' | 'jsonl';
@@ -16,6 +18,10 @@ export interface ReadTextsOptions {
   field?: string;
   /** Texts per yielded batch; default 4096. */
   chunkSize?: number;
+  /** A line with invalid UTF-8: 'error' (default) fails naming the line; 'replace' embeds it with U+FFFD for the bad bytes. */
+  onInvalidUtf8?: 'error' | 'replace';
+  /** Filled in as the read goes (lines with replaced bytes). */
+  stats?: TextReadStats;
 }
 
 export interface TextBatch {
@@ -38,6 +44,8 @@ export class TextInputError extends Error {
 
 const JSONL_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json']);
 const READ_CHUNK = 1 << 20;
+/** Longest line before a read gives up: the file is probably not line-oriented. */
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 /** The format 'auto' picks for `path`. */
 export function detectFormat(path: string): TextFormat {
@@ -49,42 +57,145 @@ function openError(path: string, err: unknown): Error {
   return new Error(`cannot read input file ${JSON.stringify(path)}: ${e?.message ?? String(err)}; ${openHint(err, 'directory')}`, { cause: err });
 }
 
-/** Yields every line of the file as a string (BOM stripped, CRLF accepted, no phantom last line). */
-async function* readLines(path: string): AsyncGenerator<string> {
+/** What a read met that is worth reporting (filled in as the read goes). */
+export interface TextReadStats {
+  /** Lines holding invalid UTF-8 whose bad bytes were replaced by U+FFFD (onInvalidUtf8: 'replace'). */
+  invalidUtf8Lines: number;
+  /** The first such line (1-based), or null. */
+  firstInvalidUtf8Line: number | null;
+}
+
+/** The first byte offset in `buf` where the bytes are not well-formed UTF-8 (-1 when all are). */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  const n = buf.length;
+  while (i < n) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    if (i + need >= n) return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+function hexBytes(buf: Uint8Array, at: number): string {
+  return Array.from(buf.subarray(at, at + 4), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+}
+
+/** Refuses files that are not text, from their first bytes (the data readers' checks). */
+function checkTextStart(path: string, head: Buffer): void {
+  const magic = head.subarray(0, 4).toString('latin1');
+  const what = 'a text file (one text a line) or JSON lines';
+  if (magic === 'PAR1') throw new TextInputError(path, 1, `this is a Parquet file, not ${what}; export the text column to a text or JSON-lines file first`);
+  if (magic === 'PK\u0003\u0004') throw new TextInputError(path, 1, `this is a zip archive, not ${what}; extract the text file from it first`);
+  if (head[0] === 0x1f && head[1] === 0x8b) throw new TextInputError(path, 1, `this is gzip-compressed; decompress it first (gunzip)`);
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new TextInputError(path, 1, 'this file is UTF-16 encoded; convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)');
+  }
+}
+
+/**
+ * Yields every line of the file as a string (BOM stripped, CRLF accepted, no phantom last
+ * line). Bytes are split at \n first, so a NUL byte (a binary file) or invalid UTF-8 is
+ * reported with its line: an error, or with onInvalidUtf8 'replace' the bad bytes become
+ * U+FFFD and the line is counted in stats.
+ */
+async function* readLines(path: string, onInvalidUtf8: 'error' | 'replace', stats: TextReadStats): AsyncGenerator<string> {
   const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  let lineNo = 0;
   let first = true;
-  const finish = (line: string): string => {
+
+  function* region(buf: Buffer, final: boolean): Generator<string> {
     if (first) {
       first = false;
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      checkTextStart(path, buf);
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
-  };
+    const nul = buf.indexOf(0);
+    if (nul !== -1) {
+      let line = lineNo + 1;
+      for (let i = buf.indexOf(10); i !== -1 && i < nul; i = buf.indexOf(10, i + 1)) line++;
+      throw new TextInputError(path, line, 'contains a NUL byte: this looks like a binary file, not text; give a UTF-8 text file (one text a line) or JSON lines');
+    }
+    const pieces: Buffer[] = [];
+    if (isUtf8(buf)) {
+      const text = buf.toString('utf8').split('\n');
+      if (!final || text[text.length - 1] === '') text.pop();
+      for (const t of text) {
+        lineNo++;
+        yield t.endsWith('\r') ? t.slice(0, -1) : t;
+      }
+      return;
+    }
+    let start = 0;
+    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+      pieces.push(buf.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < buf.length) pieces.push(buf.subarray(start));
+    for (const piece of pieces) {
+      lineNo++;
+      const bad = firstInvalidUtf8(piece);
+      if (bad !== -1) {
+        if (onInvalidUtf8 === 'error') {
+          throw new TextInputError(
+            path, lineNo,
+            `invalid UTF-8 at byte ${bad + 1} of the line (bytes ${hexBytes(piece, bad)}): the file is not UTF-8 text; convert it ` +
+              `(e.g. iconv -f WINDOWS-1252 -t UTF-8), or pass --on-invalid-utf8 replace (onInvalidUtf8: 'replace') to embed the line with U+FFFD in place of the bad bytes`,
+          );
+        }
+        stats.invalidUtf8Lines++;
+        stats.firstInvalidUtf8Line ??= lineNo;
+      }
+      const t = piece.toString('utf8');
+      yield t.endsWith('\r') ? t.slice(0, -1) : t;
+    }
+  }
+
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const text = decoder.write(chunk);
-      let start = 0;
-      let nl = text.indexOf('\n');
-      while (nl !== -1) {
-        const piece = text.slice(start, nl);
-        const line = partial.length > 0 ? partial + piece : piece;
-        partial = '';
-        yield finish(line);
-        start = nl + 1;
-        nl = text.indexOf('\n', start);
+      const last = chunk.lastIndexOf(10);
+      if (last === -1) {
+        carry.push(chunk);
+        carryBytes += chunk.length;
+        if (carryBytes > MAX_LINE_BYTES) {
+          throw new TextInputError(path, lineNo + 1, `line is longer than ${MAX_LINE_BYTES} bytes without a line break; this does not look like a text file with one text a line`);
+        }
+        continue;
       }
-      if (start < text.length) partial += text.slice(start);
+      const head = chunk.subarray(0, last + 1);
+      const buf = carry.length > 0 ? Buffer.concat([...carry, head]) : head;
+      carry = last + 1 < chunk.length ? [Buffer.from(chunk.subarray(last + 1))] : [];
+      carryBytes = carry.length > 0 ? carry[0]!.length : 0;
+      yield* region(buf, false);
     }
   } catch (err) {
+    if (err instanceof TextInputError) throw err;
     if ((err as NodeJS.ErrnoException)?.code !== undefined) throw openError(path, err);
     throw err;
   } finally {
     stream.destroy();
   }
-  partial += decoder.end();
-  if (partial.length > 0) yield finish(partial);
+  if (carry.length > 0) yield* region(Buffer.concat(carry), true);
+  else if (first) checkTextStart(path, Buffer.alloc(0));
 }
 
 function typeName(value: unknown): string {
@@ -162,10 +273,15 @@ export async function* readTexts(path: string, opts: ReadTextsOptions = {}): Asy
     throw new Error('readTexts: field must be a non-empty string (the JSONL key holding the text)');
   }
 
+  const onInvalid = opts.onInvalidUtf8 ?? 'error';
+  if (onInvalid !== 'error' && onInvalid !== 'replace') {
+    throw new Error(`readTexts: onInvalidUtf8 must be 'error' or 'replace', got ${JSON.stringify(onInvalid)}`);
+  }
+  const stats = opts.stats ?? { invalidUtf8Lines: 0, firstInvalidUtf8Line: null };
   let texts: string[] = [];
   let firstLine = 0;
   let lineNo = 0;
-  for await (const line of readLines(path)) {
+  for await (const line of readLines(path, onInvalid, stats)) {
     lineNo++;
     let text: string;
     if (format === 'text') {

@@ -165,6 +165,7 @@ export class SentenceTransformer {
           const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
           const maxSeq = opts.maxSeqLength ?? sb.int('max_seq_length', 512, 1);
           const t = await BertTransformer.load(mdir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
+          if (opts.maxSeqLength !== undefined) checkMaxSeqLength(opts.maxSeqLength, t.config.maxPositionEmbeddings, join(mdir, 'config.json'));
           tokenizer = await Tokenizer.fromDir(mdir, { maxLength: t.maxSeqLength });
           modules.push({ name: e.name, path: e.path, module: t });
           break;
@@ -223,6 +224,7 @@ export class SentenceTransformer {
       type_vocab_size: 2,
       vocab_size: tokProbe.vocabSize,
     };
+    if (o.maxSeqLength !== undefined) checkMaxSeqLength(o.maxSeqLength, maxPos, 'maxPositionEmbeddings');
     const maxSeq = Math.min(o.maxSeqLength ?? 256, maxPos);
     const seed = o.seed ?? 42;
     const t = BertTransformer.random(cfg, seed, maxSeq);
@@ -349,11 +351,12 @@ export class SentenceTransformer {
 
   /** Embeddings as one row-major matrix [texts.length, dim]. */
   async encodeMatrix(texts: readonly string[], opts: EncodeOptions = {}): Promise<EmbeddingMatrix> {
+    checkTexts(texts, 'encodeMatrix takes an array of strings');
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     const prompt = this.resolvePrompt(opts);
     const fullDim = this.dimension;
-    const dim = opts.truncateDim ? Math.min(opts.truncateDim, fullDim) : fullDim;
+    const dim = opts.truncateDim !== undefined ? checkTruncateDim(opts.truncateDim, fullDim) : fullDim;
     const n = texts.length;
     const out = new Float32Array(n * dim);
     const encoded: EncodedText[] = this.tokenizer.encodeBatch(prompt ? texts.map((t) => prompt + t) : [...texts]);
@@ -391,9 +394,17 @@ export class SentenceTransformer {
     return { data: out, rows: n, dim, truncated, tokens };
   }
 
-  /** Embeddings as one Float32Array per text, in the caller's order. */
-  async encode(texts: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+  /**
+   * Embeddings as one Float32Array per text, in the caller's order; a single string gives one
+   * Float32Array (as sentence-transformers returns one vector for a string).
+   */
+  async encode(text: string, opts?: EncodeOptions): Promise<Float32Array>;
+  async encode(texts: readonly string[], opts?: EncodeOptions): Promise<Float32Array[]>;
+  async encode(input: string | readonly string[], opts: EncodeOptions = {}): Promise<Float32Array | Float32Array[]> {
+    const single = typeof input === 'string';
+    const texts = single ? [input] : checkTexts(input, 'encode takes a string or an array of strings');
     const m = await this.encodeMatrix(texts, opts);
+    if (single) return m.data;
     return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
   }
 
@@ -514,4 +525,34 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
     if (p.includes('..') || p.startsWith('/')) throw new ModelFormatError(`${path}: entry ${i} path "${p}" leaves the model directory`);
     return { idx: typeof o.idx === 'number' ? o.idx : i, name: typeof o.name === 'string' ? o.name : String(i), path: p, type: o.type };
   });
+}
+
+/** Runtime check of encode's input (JavaScript callers and untyped data): an array of strings. */
+function checkTexts(texts: unknown, takes: string): readonly string[] {
+  const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+  if (!Array.isArray(texts)) throw new TypeError(`${takes}, got ${what(texts)}`);
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] !== 'string') throw new TypeError(`${takes.split(' ')[0]}: texts[${i}] is ${what(texts[i])}, expected a string`);
+  }
+  return texts as readonly string[];
+}
+
+/** A requested max_seq_length must fit the position embeddings: refused, not silently lowered. */
+function checkMaxSeqLength(requested: number, maxPos: number, where: string): void {
+  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`maxSeqLength (--max-seq-length) must be a positive integer, got ${String(requested)}`);
+  if (requested > maxPos) {
+    throw new RangeError(
+      `maxSeqLength (--max-seq-length) ${requested} is more than this model's max_position_embeddings ${maxPos} (${where}): ` +
+        `there are no position embeddings beyond it; use at most ${maxPos}`,
+    );
+  }
+}
+
+/** truncateDim keeps the first N dimensions; more than the model has is refused, not ignored. */
+export function checkTruncateDim(truncateDim: number, dim: number): number {
+  if (!Number.isInteger(truncateDim) || truncateDim < 1) throw new RangeError(`truncateDim (--truncate-dim) must be a positive integer, got ${String(truncateDim)}`);
+  if (truncateDim > dim) {
+    throw new RangeError(`truncateDim (--truncate-dim) ${truncateDim} is more than the ${dim} dimensions this model's embeddings have; use at most ${dim}, or leave it out for all ${dim}`);
+  }
+  return truncateDim;
 }

@@ -17,8 +17,8 @@ import { TRAIN_EVALUATORS, type EvalSpec } from '../cli/evaluator_spec.js';
 
 const FORMATS: readonly DatasetFormat[] = ['stsb', 'nli', 'mrpc', 'csv', 'tsv', 'jsonl', 'parquet', 'beir-corpus', 'beir-queries', 'beir-qrels'];
 const TOP_KEYS = ['model', 'train', 'eval', 'loss', 'args', 'output', 'overwrite', 'multiDatasetSampling', 'baseModel'];
-const TRAIN_KEYS = ['name', 'path', 'format', 'columns', 'labelKind', 'scoreScale', 'header', 'limit'];
-const EVAL_KEYS = ['evaluator', 'path', 'format', 'columns', 'dir', 'corpus', 'queries', 'qrels', 'k', 'name', 'batchSize', 'scoreScale'];
+const TRAIN_KEYS = ['name', 'path', 'format', 'columns', 'labelKind', 'scoreScale', 'header', 'limit', 'labelMap', 'maxBadRowRate', 'maxBadRows'];
+const EVAL_KEYS = ['evaluator', 'path', 'format', 'columns', 'dir', 'corpus', 'queries', 'qrels', 'k', 'name', 'batchSize', 'scoreScale', 'header', 'labelMap', 'maxBadRowRate', 'maxBadRows'];
 const CREATE_KEYS = ['tokenizer', 'hidden', 'layers', 'heads', 'intermediate', 'pooling', 'seed', 'maxSeqLength', 'normalize', 'dense'];
 
 export interface CreateSpec {
@@ -36,7 +36,7 @@ export interface CreateSpec {
 
 export interface TrainConfig {
   model: string | { create: CreateSpec };
-  train: (DatasetSpec & { name?: string; limit?: number })[];
+  train: (DatasetSpec & { name?: string; limit?: number; maxBadRowRate?: number; maxBadRows?: number })[];
   eval: EvalSpec | null;
   loss: Record<string, unknown> | Record<string, Record<string, unknown>>;
   lossPerDataset: boolean;
@@ -55,6 +55,30 @@ function obj(v: unknown, where: string): Record<string, unknown> {
 
 function onlyKeys(o: Record<string, unknown>, allowed: string[], where: string): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ConfigError(`${where}.${k}: unknown key (allowed: ${allowed.join(', ')})`);
+}
+
+/** labelMap, maxBadRowRate, maxBadRows, scoreScale and header of a train or eval section. */
+function checkDataKeys(o: Record<string, unknown>, where: string): void {
+  if (o.labelMap !== undefined) {
+    const m = obj(o.labelMap, `${where}.labelMap`);
+    if (Object.keys(m).length === 0) throw new ConfigError(`${where}.labelMap: give at least one class name → integer, e.g. {"entailment": 0, "neutral": 1, "contradiction": 2}`);
+    const seen = new Map<number, string>();
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${where}.labelMap.${k}: must be a non-negative integer (the class number), got ${JSON.stringify(v)}`);
+      if (seen.has(v)) throw new ConfigError(`${where}.labelMap: "${seen.get(v)}" and "${k}" are both ${v}; give each class its own number`);
+      seen.set(v, k);
+    }
+  }
+  if (o.maxBadRowRate !== undefined && (typeof o.maxBadRowRate !== 'number' || !(o.maxBadRowRate >= 0 && o.maxBadRowRate <= 1))) {
+    throw new ConfigError(`${where}.maxBadRowRate: must be a number from 0 to 1 (the largest share of bad rows allowed, e.g. 0.05), got ${JSON.stringify(o.maxBadRowRate)}`);
+  }
+  if (o.maxBadRows !== undefined && (typeof o.maxBadRows !== 'number' || !Number.isInteger(o.maxBadRows) || o.maxBadRows < 0)) {
+    throw new ConfigError(`${where}.maxBadRows: must be a non-negative integer (the largest number of bad rows allowed), got ${JSON.stringify(o.maxBadRows)}`);
+  }
+  if (o.scoreScale !== undefined && (typeof o.scoreScale !== 'number' || !(Number.isFinite(o.scoreScale) && o.scoreScale > 0))) {
+    throw new ConfigError(`${where}.scoreScale: must be a positive number (scores are divided by it; 5 turns STS-B's 0–5 into 0–1), got ${JSON.stringify(o.scoreScale)}`);
+  }
+  if (o.header !== undefined && typeof o.header !== 'boolean') throw new ConfigError(`${where}.header: must be true or false, got ${JSON.stringify(o.header)}`);
 }
 
 function str(o: Record<string, unknown>, k: string, where: string, required = true): string | undefined {
@@ -103,6 +127,7 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
       for (const [k, v] of Object.entries(cols)) if (typeof v !== 'string') throw new ConfigError(`${where}.columns.${k}: must be a field name (string), got ${JSON.stringify(v)}`);
     }
     if (o.limit !== undefined && (typeof o.limit !== 'number' || !Number.isInteger(o.limit) || o.limit < 1)) throw new ConfigError(`${where}.limit: must be a positive integer`);
+    checkDataKeys(o, where);
     return { ...(o as unknown as DatasetSpec), path: p, format, name: (o.name as string | undefined) ?? undefined, limit: o.limit as number | undefined };
   });
   if (train.length > 1 && new Set(train.map((t) => t.name)).size !== train.length) throw new ConfigError('train: with several datasets, give each a distinct "name"');
@@ -111,6 +136,7 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   if (c.eval !== undefined && c.eval !== null) {
     const e = obj(c.eval, 'eval');
     onlyKeys(e, EVAL_KEYS, 'eval');
+    checkDataKeys(e, 'eval');
     const ev = str(e, 'evaluator', 'eval', false) ?? 'sts';
     if (!(TRAIN_EVALUATORS as readonly string[]).includes(ev)) throw new ConfigError(`eval.evaluator: must be one of ${TRAIN_EVALUATORS.join(', ')}, got ${JSON.stringify(ev)}`);
     if (e.format !== undefined && !FORMATS.includes(e.format as DatasetFormat)) throw new ConfigError(`eval.format: must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(e.format)}`);

@@ -20,6 +20,7 @@ import { cleanInterruptedWrites, latestCheckpoint, loadCheckpointInto, readCheck
 import { fingerprintDifferences, runFingerprint } from './fingerprint.js';
 import { TrainingInterruptedError, watchStopSignals, type StopSignal } from './interrupt.js';
 import { openTrainOutput } from './output_dir.js';
+import { checkLabelRange } from './label_range.js';
 import { modelCard } from './model_card.js';
 import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
@@ -126,6 +127,11 @@ export class Trainer {
     this.args = resolveArgs(opts.args as Record<string, unknown> | undefined);
     this.datasets = Array.isArray(opts.trainDataset) ? opts.trainDataset : [opts.trainDataset];
     if (this.datasets.length === 0) throw new ConfigError('trainDataset: give at least one dataset');
+    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    if (this.args.maxSeqLength !== null && this.args.maxSeqLength > maxPos) {
+      // refused rather than lowered: the saved model would otherwise say another length than the one asked for
+      throw new ConfigError(`args.maxSeqLength: ${this.args.maxSeqLength} is more than the model's max_position_embeddings ${maxPos} (there are no position embeddings beyond it); use at most ${maxPos}`);
+    }
     for (const [i, d] of this.datasets.entries()) {
       if (d.examples.length === 0) throw new ConfigError(`trainDataset ${d.name ?? i}: no examples`);
       this.lossFor(d, i);
@@ -145,6 +151,7 @@ export class Trainer {
     if (loss.labelKind !== 'none') {
       const missing = d.examples.findIndex((e) => e.label === undefined);
       if (missing >= 0) throw new ConfigError(`dataset ${d.name ?? i}: ${loss.name} needs a label (${loss.labelKind}) on every example; example ${missing} has none`);
+      checkLabelRange(loss, d.examples.map((e) => e.label), String(d.name ?? i));
     }
     return loss;
   }

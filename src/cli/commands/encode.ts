@@ -4,8 +4,8 @@
 // rules; int8/uint8 ranges from --calibration, a float32 .npy of embeddings of a sample).
 
 import { extname } from 'node:path';
-import { SentenceTransformer } from '../../models/sentence_transformer.js';
-import { countLines, readTexts } from '../../io/text_input.js';
+import { checkTruncateDim, SentenceTransformer } from '../../models/sentence_transformer.js';
+import { countLines, readTexts, type TextReadStats } from '../../io/text_input.js';
 import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
 import { Progress, progressModeFromEnv } from '../../io/progress.js';
@@ -19,13 +19,16 @@ export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE 
                           [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
                           [--truncate-dim N] [--max-seq-length N] [--threads N]
                           [--precision float32|int8|uint8|binary|ubinary [--calibration FILE.npy]]
+                          [--on-invalid-utf8 error|replace]
 
 Input: a text file (one text a line) or JSON lines (.jsonl) with a "text" field (--field to change).
 Output: .npy (float32 [n, dim], numpy.load reads it) or .jsonl; default: INPUT with .npy appended.
 --precision writes compact embeddings as sentence-transformers' quantize_embeddings does: int8/uint8
 ([n, dim] int8/uint8, per-dimension ranges from --calibration, a float32 [m, dim] .npy of embeddings of
 a sample, e.g. written by this command without --precision) or binary/ubinary (one bit per dimension,
-[n, ceil(dim/8)]).`;
+[n, ceil(dim/8)]).
+Binary input (a NUL byte) is refused; a line that is not valid UTF-8 fails naming the line, or with
+--on-invalid-utf8 replace is embedded with U+FFFD in place of the bad bytes (the count is reported).`;
 
 export async function encode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -42,8 +45,12 @@ export async function encode(argv: string[]): Promise<void> {
     threads: { type: 'string' },
     precision: { type: 'string' },
     calibration: { type: 'string' },
+    'on-invalid-utf8': { type: 'string' },
     help: { type: 'boolean' },
   }, usage);
+  const onInvalidUtf8 = values['on-invalid-utf8'] ?? 'error';
+  if (onInvalidUtf8 !== 'error' && onInvalidUtf8 !== 'replace') throw new UsageError(`--on-invalid-utf8 must be error or replace, got "${String(onInvalidUtf8)}"`, usage);
+  const readStats: TextReadStats = { invalidUtf8Lines: 0, firstInvalidUtf8Line: null };
   const precision = typeof values.precision === 'string' ? values.precision : 'float32';
   if (!isPrecision(precision)) throw new UsageError(`--precision must be one of float32, int8, uint8, binary, ubinary, got "${precision}"`, usage);
   const needsRanges = precision === 'int8' || precision === 'uint8';
@@ -62,7 +69,13 @@ export async function encode(argv: string[]): Promise<void> {
     maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage),
   });
   const truncateDim = intOpt(values, 'truncate-dim', undefined, usage);
-  const dim = truncateDim ? Math.min(truncateDim, model.dimension) : model.dimension;
+  let dim: number;
+  try {
+    dim = truncateDim !== undefined ? checkTruncateDim(truncateDim, model.dimension) : model.dimension;
+  } catch (e) {
+    await model.close();
+    throw e;
+  }
   let ranges: QuantizationRanges | undefined;
   if (needsRanges) {
     const calPath = String(values.calibration);
@@ -84,7 +97,7 @@ export async function encode(argv: string[]): Promise<void> {
   let tokens = 0;
   const t0 = performance.now();
   try {
-    for await (const chunk of readTexts(input, { field: String(values.field) })) {
+    for await (const chunk of readTexts(input, { field: String(values.field), onInvalidUtf8, stats: readStats })) {
       const m = await model.encodeMatrix(chunk.texts, {
         batchSize,
         normalize: Boolean(values.normalize),
@@ -111,4 +124,7 @@ export async function encode(argv: string[]): Promise<void> {
     `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
       (truncated ? `; ${truncated} text(s) longer than max_seq_length ${model.maxSeqLength} were truncated` : '; none truncated') + '\n',
   );
+  if (readStats.invalidUtf8Lines > 0) {
+    process.stderr.write(`${input}: ${readStats.invalidUtf8Lines} line(s) held invalid UTF-8 and were embedded with U+FFFD in place of the bad bytes (first: line ${readStats.firstInvalidUtf8Line})\n`);
+  }
 }

@@ -10,6 +10,7 @@ import { createLoss } from '../../losses/index.js';
 import type { Loss } from '../../losses/loss.js';
 import { readTrainConfig, type TrainConfig } from '../../training/config.js';
 import { ConfigError } from '../../training/args.js';
+import { checkLabelRange } from '../../training/label_range.js';
 import { Trainer, type Evaluator, type TrainDataset } from '../../training/trainer.js';
 import { LossEvaluator } from '../../evaluation/loss_evaluator.js';
 import { buildEvaluator } from '../evaluator_spec.js';
@@ -46,7 +47,17 @@ function lossFrom(spec: Record<string, unknown>, dim: number, where: string): Lo
   }
 }
 
-export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransformer; datasets: TrainDataset[]; loss: Loss | Record<string, Loss> }> {
+/**
+ * The class numbering the eval data must share with the training data: the config's eval
+ * labelMap, else the training set's (given, or the sorted one its names received), so a class
+ * missing from one file cannot shift the numbers of the others.
+ */
+function evalLabelMap(cfg: TrainConfig, trainMaps: (Record<string, number> | undefined)[]): Record<string, number> | undefined {
+  if (cfg.eval?.labelMap) return cfg.eval.labelMap;
+  return trainMaps.find((m) => m !== undefined);
+}
+
+export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransformer; datasets: TrainDataset[]; loss: Loss | Record<string, Loss>; labelMaps: (Record<string, number> | undefined)[] }> {
   const model = typeof cfg.model === 'string'
     ? await SentenceTransformer.load(cfg.model)
     : await SentenceTransformer.create({ ...cfg.model.create, tokenizerDir: cfg.model.create.tokenizer, pooling: cfg.model.create.pooling ? Pooling.parseMode(cfg.model.create.pooling) : undefined });
@@ -55,15 +66,22 @@ export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransf
     ? Object.fromEntries(Object.entries(cfg.loss).map(([k, v]) => [k, lossFrom(v as Record<string, unknown>, dim, `loss.${k}`)]))
     : lossFrom(cfg.loss as Record<string, unknown>, dim, 'loss');
   const datasets: TrainDataset[] = [];
+  const labelMaps: (Record<string, number> | undefined)[] = [];
   for (const t of cfg.train) {
     const l = cfg.lossPerDataset ? (loss as Record<string, Loss>)[t.name!] : (loss as Loss);
     const labelKind = t.labelKind ?? (l.labelKind === 'none' ? 'none' : l.labelKind === 'embedding' ? 'embedding' : l.labelKind);
-    const d = await loadDataset({ ...t, labelKind }, { limit: t.limit });
+    const { limit, maxBadRowRate, maxBadRows, ...spec } = t;
+    const d = await loadDataset({ ...spec, labelKind }, { limit, maxBadRowRate, maxBadRows });
     const rep = d.report;
-    if (rep.badRows) process.stderr.write(`${t.path}: ${rep.badRows} bad row(s) skipped (first at ${rep.unit} ${rep.badSamples.map((b) => b.line).slice(0, 5).join(', ')})\n`);
+    if (rep.badRows) {
+      const first = rep.badSamples[0]!;
+      process.stderr.write(`${t.path} (read as ${rep.format}): ${rep.rows} rows read, ${rep.badRows} bad row(s) skipped (at ${rep.unit} ${rep.badSamples.map((b) => b.line).slice(0, 5).join(', ')}; first: ${first.problem})\n`);
+    }
+    if (l.labelKind !== 'none') checkLabelRange(l, d.examples.map((e) => e.label), `${t.name ?? 'train'} (${t.path}, read as ${rep.format})`);
+    labelMaps.push(labelKind === 'class' ? rep.labelMap : undefined);
     datasets.push({ name: t.name, examples: d.examples, columns: d.columns, source: t.path });
   }
-  return { model, datasets, loss };
+  return { model, datasets, loss, labelMaps };
 }
 
 export async function train(argv: string[]): Promise<void> {
@@ -76,16 +94,23 @@ export async function train(argv: string[]): Promise<void> {
   const overwrite = Boolean(values.overwrite) || cfg.overwrite;
   if (typeof cfg.model === 'string') assertNotInput(cfg.output, { '"model"': cfg.model }, `${configPath}: "output"`);
   await checkTrainOutput(cfg.output, { resume, overwrite });
-  const { model, datasets, loss } = await prepare(cfg);
+  const { model, datasets, loss, labelMaps } = await prepare(cfg);
+  const labelMap = evalLabelMap(cfg, labelMaps);
   let evaluator: Evaluator | null = null;
   if (cfg.eval && (cfg.eval.evaluator as string) === 'loss') {
     // the validation loss: the training loss (of the first dataset) on the eval data
     const l = cfg.lossPerDataset ? Object.values(loss as Record<string, Loss>)[0] : (loss as Loss);
     if (!cfg.eval.path || !cfg.eval.format) throw new ConfigError('eval: the loss evaluator needs "path" and "format"');
-    const d = await loadDataset({ path: cfg.eval.path, format: cfg.eval.format, columns: cfg.eval.columns, labelKind: l.labelKind });
+    const e = cfg.eval;
+    const d = await loadDataset(
+      { path: cfg.eval.path, format: cfg.eval.format, columns: e.columns, labelKind: l.labelKind, ...(e.scoreScale !== undefined ? { scoreScale: e.scoreScale } : {}), ...(e.header !== undefined ? { header: e.header } : {}), ...(l.labelKind === 'class' && labelMap ? { labelMap } : {}) },
+      { maxBadRowRate: e.maxBadRowRate, maxBadRows: e.maxBadRows, minRowsAtEnd: 1 },
+    );
     evaluator = new LossEvaluator(l, d.examples, { name: cfg.eval.name ?? 'eval', batchSize: cfg.args.batchSize });
   } else if (cfg.eval) {
-    evaluator = (await buildEvaluator(cfg.eval)).evaluator;
+    const built = await buildEvaluator(cfg.eval.evaluator === 'binary' && labelMap && !cfg.eval.labelMap ? { ...cfg.eval, labelMap } : cfg.eval);
+    for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);
+    evaluator = built.evaluator;
   }
   const trainer = new Trainer({
     model, trainDataset: datasets, loss, args: cfg.args, evaluator, outputDir: cfg.output,

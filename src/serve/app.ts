@@ -109,6 +109,12 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     keys.check(req.headers.authorization);
   });
 
+  // while closing, answered connections are not kept alive (node would wait for their idle timeout)
+  let stopping = false;
+  app.addHook('onSend', async (_req, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const labels = { route, method: req.method, status: String(reply.statusCode) };
@@ -141,6 +147,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping = true;
       await app.close();
       await embedder.batcher.idle();
       await o.index?.close();

@@ -10,3 +10,6 @@ export { ModelMismatchError, modelInfo, checkModel } from './model_info.js';
 export { PgvectorError, redactConnection, type PgvectorOptions, type SqlClient } from './pgvector.js';
 export type { UsearchOptions } from './usearch.js';
 export { ExactIndex, pairedCosine, type ExactIndexOptions, type SearchIndex, type SearchResult, type VectorBatch } from './exact_search.js';
+export { semanticSearch, paraphraseMining, communityDetection, type SemanticSearchOptions, type SearchMatch, type ParaphraseMiningOptions, type CommunityOptions } from './util.js';
+export { readCorpus, CorpusError, type CorpusDocument } from './corpus.js';
+export { ingestCorpus, type IngestOptions, type IngestResult } from './ingest.js';

@@ -22,3 +22,5 @@ export * as graph from './graph/index.js';
 export * as runtime from './runtime/index.js';
 export * as mining from './mining/index.js';
 export { exportModel, encodeCompact } from './export/index.js';
+export * as vectorIndex from './index/index.js';
+export { createIndex, openIndex, semanticSearch, paraphraseMining, communityDetection, type VectorIndex, type Filter, type Hit, type CreateIndexOptions, type OpenIndexOptions } from './index/index.js';

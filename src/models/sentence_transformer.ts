@@ -6,6 +6,7 @@
 // backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
 // instead of the graph built from the weights.
 
+import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
@@ -427,6 +428,29 @@ export class SentenceTransformer {
   async encode(texts: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const m = await this.encodeMatrix(texts, opts);
     return Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim));
+  }
+
+  /**
+   * SHA-256 of the weights (every module's parameters, by name, shape and float32 bytes) and of
+   * the pipeline configuration (info(), max length, prompts): equal for two loads of one model,
+   * different after fine-tuning. Vector indexes record it to refuse queries from another model.
+   */
+  fingerprint(): string {
+    const h = createHash('sha256');
+    h.update(JSON.stringify(this.info()));
+    const param = (name: string, p: { shape: number[]; data: Float32Array }): void => {
+      h.update(`${name}:${p.shape.join('x')};`);
+      h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+    };
+    this.modules.forEach((m, i) => {
+      h.update(`module ${i} ${m.module.type};`);
+      if (m.module instanceof BertTransformer) for (const name of [...m.module.params.keys()].sort()) param(name, m.module.params.get(name)!);
+      else if (m.module instanceof Dense) {
+        param('weight', m.module.weight);
+        if (m.module.bias) param('bias', m.module.bias);
+      }
+    });
+    return h.digest('hex');
   }
 
   /** A short description (what `sentencekit info` prints). */

@@ -21,12 +21,16 @@ import { createMetrics } from './metrics.js';
 import { registerOpenAiRoutes } from './routes_openai.js';
 import { registerTeiRoutes } from './routes_tei.js';
 import { registerPageRoutes, staticDir } from './routes_page.js';
+import { registerSearchRoutes } from './routes_search.js';
+import { checkServedModel } from './served_index.js';
 
 export interface ServerOptions {
   model: SentenceTransformer;
   modelName: string;
   modelDir?: string;
   index?: VectorIndex;
+  /** The index's folder (named in errors). */
+  indexDir?: string;
   limits?: Partial<ServeLimits>;
   apiKeys?: string[];
   /** Origins allowed by CORS ("*" for any); none: no CORS headers. */
@@ -62,7 +66,8 @@ export async function createServer(o: ServerOptions): Promise<Server> {
       metrics.tokensEmbedded.inc(s.tokens);
     },
   });
-  const ctx: ServeContext = { model: o.model, modelName: o.modelName, modelDir: o.modelDir, embedder, limits, gate, metrics, index: o.index };
+  const indexModel = o.index ? checkServedModel(o.index, o.indexDir ?? 'the index', o.model, o.modelName) : undefined;
+  const ctx: ServeContext = { model: o.model, modelName: o.modelName, modelDir: o.modelDir, embedder, limits, gate, metrics, index: o.index, indexModel };
 
   const app = Fastify({
     logger: o.log ? { level: 'info', stream: o.log } : false,
@@ -139,6 +144,15 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   registerOpenAiRoutes(app, ctx);
   registerTeiRoutes(app, ctx);
   registerPageRoutes(app, ctx);
+  if (o.index) registerSearchRoutes(app, ctx, o.index);
+  else {
+    const none = async (): Promise<never> => {
+      throw new ApiError(404, 'no index is served: start the server with --index DIR (built with `sentencekit index build`) to search', 'NotFound');
+    };
+    app.post('/search', none);
+    app.post('/documents', none);
+    app.delete('/documents', none);
+  }
   app.get('/metrics', async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

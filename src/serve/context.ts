@@ -3,7 +3,7 @@
 // is served.
 
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
-import type { VectorIndex } from '../index/types.js';
+import type { IndexModelInfo, VectorIndex } from '../index/types.js';
 import type { Embedder } from './embedder.js';
 import type { RequestGate, ServeLimits } from './limits.js';
 import type { ServeMetrics } from './metrics.js';
@@ -18,6 +18,8 @@ export interface ServeContext {
   gate: RequestGate;
   metrics: ServeMetrics;
   index?: VectorIndex;
+  /** The served model as the index records models (searches are checked against the index's). */
+  indexModel?: IndexModelInfo;
 }
 
 /** Runs `fn` as one admitted request (429 when the gate is full), recording tokens embedded. */

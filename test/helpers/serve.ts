@@ -51,6 +51,22 @@ export async function serveTiny(opts: Partial<Omit<ServerOptions, 'model'>> = {}
   };
 }
 
+/**
+ * A flat index in `dir` over `corpus` (JSON lines), built with the tiny model through the index
+ * layer's own ingestion; with chunkTokens, documents are split into chunks (doc_id/start/end).
+ */
+export async function buildTinyIndex(dir: string, corpus: string, chunkTokens?: number): Promise<void> {
+  const { createIndex, ingestCorpus, modelInfo } = await import('../../src/index/index.js');
+  const model = await SentenceTransformer.load(await tinyModelDir(), { threads: 1 });
+  const index = await createIndex({ backend: 'flat', dir, dim: model.dimension, model: modelInfo(model, 'tiny'), threads: 1 });
+  try {
+    await ingestCorpus(index, model, corpus, { chunkTokens });
+  } finally {
+    await index.close();
+    await model.close();
+  }
+}
+
 export async function removeTinyModel(): Promise<void> {
   if (shared) await rm(shared.dir, { recursive: true, force: true });
   shared = null;

@@ -9,6 +9,7 @@ import { resolveModelSpec } from '../../models/default_model.js';
 import { resolveModelDir } from '../../models/hub_model.js';
 import { createServer } from '../../serve/app.js';
 import { openServedIndex } from '../../serve/served_index.js';
+import type { VectorIndex } from '../../index/types.js';
 import { UsageError } from '../args.js';
 
 export const usage = `Usage: sentencekit serve [--model DIR|HUB_ID] [--index DIR] [--port 8080] [--host 127.0.0.1]
@@ -73,18 +74,33 @@ export async function serve(argv: string[]): Promise<void> {
     autoTruncate: values['auto-truncate'] ?? false,
   };
   const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1, 1);
-  const spec = resolveModelSpec(values.model);
-  const modelDir = await resolveModelDir(spec);
-  const model = await SentenceTransformer.load(modelDir, { worker: true, threads });
-  const index = values.index ? await openServedIndex(values.index, model) : undefined;
-  const server = await createServer({
-    model, modelDir, index, limits,
-    modelName: values['model-name'] ?? (values.model ?? basename(modelDir)),
-    apiKeys: values['api-key'] ?? [],
-    cors: values.cors ?? [],
-    log: process.stdout,
-    dynamicBatching: !values['no-dynamic-batching'],
-  });
+  const index: VectorIndex | undefined = values.index ? await openServedIndex(values.index, { threads }) : undefined;
+  // with an index and no --model: the model the index was built with
+  const given = values.model ?? index?.model?.name;
+  let model: SentenceTransformer;
+  let modelDir: string;
+  try {
+    modelDir = await resolveModelDir(resolveModelSpec(given));
+    model = await SentenceTransformer.load(modelDir, { worker: true, threads });
+  } catch (e) {
+    await index?.close();
+    throw e;
+  }
+  let server;
+  try {
+    server = await createServer({
+      model, modelDir, index, indexDir: values.index, limits,
+      modelName: values['model-name'] ?? given ?? basename(modelDir),
+      apiKeys: values['api-key'] ?? [],
+      cors: values.cors ?? [],
+      log: process.stdout,
+      dynamicBatching: !values['no-dynamic-batching'],
+    });
+  } catch (e) {
+    await index?.close();
+    await model.close();
+    throw e;
+  }
   const log = server.app.log;
   await new Promise<void>((resolve, reject) => {
     let stopping = false;

@@ -74,13 +74,12 @@ $('search-form').addEventListener('submit', async (ev) => {
   const t0 = performance.now();
   try {
     const res = await api('/search', { query, top_k: Number($('top-k').value) || 5 });
-    status.textContent = `${res.hits.length} hits in ${Math.round(performance.now() - t0)} ms`;
-    for (const hit of res.hits) {
-      const li = el('li', { className: 'hit' },
-        el('div', { className: 'hit-head' }, el('span', { className: 'score', textContent: hit.score.toFixed(4) }), el('span', { textContent: hit.id })));
-      li.append(await documentView(query, hit));
-      list.append(li);
-    }
+    const ms = Math.round(performance.now() - t0);
+    const items = await Promise.all(res.hits.map(async (hit) => el('li', { className: 'hit' },
+      el('div', { className: 'hit-head' }, el('span', { className: 'score', textContent: hit.score.toFixed(4) }), el('span', { textContent: hit.id })),
+      await documentView(query, hit))));
+    list.replaceChildren(...items);
+    status.textContent = `${res.hits.length} hits in ${ms} ms`;
   } catch (e) {
     status.className = 'status error';
     status.textContent = e.message;

@@ -1,6 +1,7 @@
 // `npm run bench`: prints one JSON object — the machine's measured fp32 MatMul peak through
 // onnxruntime, and the encode and training benchmarks against the PyTorch reference. Options:
-//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train[,export]  --train-steps N (5)
+//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train[,export][,serve]  --train-steps N (5)
+//   --serve-seconds N (8)
 //   (export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
 //   fine-tuned in the run; several minutes)
 
@@ -10,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { encodeBench } from './encode_bench.js';
 import { trainBench } from './train_bench.js';
 import { exportBench } from './export_bench.js';
+import { serveBench } from './serve_bench.js';
 import { measurePeak, TOKENIZER } from './common.js';
 
 const { values } = parseArgs({
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     only: { type: 'string', default: 'encode,train' },
     'train-steps': { type: 'string', default: '5' },
+    'serve-seconds': { type: 'string', default: '8' },
   },
 });
 
@@ -40,4 +43,5 @@ const out: Record<string, unknown> = {
 if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
 if (only.includes('train')) out.train = await trainBench({ threads, steps: Number(values['train-steps']), torch: hasTorch }, peak.gflops);
 if (only.includes('export')) out.export = await exportBench({ threads }, peak.gflops);
+if (only.includes('serve')) out.serve = await serveBench({ threads, seconds: Number(values['serve-seconds']) });
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -193,6 +193,11 @@ describe('serve: embedding routes', { skip }, () => {
       assert.equal(typeof message, 'string', `${c.what}: a JSON error body, got ${JSON.stringify(r.body)}`);
       assert.match(message, c.says, c.what);
     }
+    const noBody = await fetch(`${s.url}/embed`, { method: 'POST' });
+    assert.equal(noBody.status, 400);
+    assert.match((await noBody.json()).error, /the request has no body/);
+    const models = await (await fetch(`${s.url}/v1/models`)).json();
+    assert.deepEqual(models.data.map((m: { id: string }) => m.id), ['tiny']);
     const unknown = await fetch(`${s.url}/v2/nothing`);
     assert.equal(unknown.status, 404);
     assert.match((await unknown.json()).error, /no route GET \/v2\/nothing/);
@@ -276,6 +281,28 @@ describe('serve: API keys, CORS, the concurrency limit', { skip }, () => {
       answers.forEach((a, i) => { if (a.status === 200) assert.ok(maxAbsDiff(a.body[0], ref[i % TEXTS.length]) <= 1e-6); });
       assert.equal((await post(`${s.url}/embed`, { inputs: 'a' })).status, 200);
     } finally {
+      await s.close();
+    }
+  });
+
+  test('--request-timeout: a request the model has not answered in time gets 503 with Retry-After', async () => {
+    const s = await serveTiny({ limits: { requestTimeoutSeconds: 1 } });
+    const model = s.server.ctx.model;
+    const run = model.runTokenized.bind(model);
+    try {
+      model.runTokenized = async (encoded, opts) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        return run(encoded, opts);
+      };
+      const slow = await post(`${s.url}/v1/embeddings`, { input: 'a' });
+      assert.equal(slow.status, 503);
+      assert.match(slow.body.error.message, /timed out after 1 s/);
+      assert.equal(slow.headers.get('retry-after'), '1');
+      model.runTokenized = run;
+      await s.server.ctx.embedder.batcher.idle();
+      assert.equal((await post(`${s.url}/embed`, { inputs: 'a' })).status, 200);
+    } finally {
+      model.runTokenized = run;
       await s.close();
     }
   });

@@ -120,6 +120,12 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     if (stopping) reply.header('connection', 'close');
   });
 
+  app.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && (req.body === undefined || req.body === null)) {
+      throw new ApiError(400, 'the request has no body; send a JSON object with "Content-Type: application/json"');
+    }
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const labels = { route, method: req.method, status: String(reply.statusCode) };

@@ -4,7 +4,8 @@
 // (ignored). Vectors are unit length, as OpenAI's are. Answers
 //   { object: "list", data: [{ object: "embedding", index, embedding }], model,
 //     usage: { prompt_tokens, total_tokens } }
-// and errors in OpenAI's shape { error: { message, type, param, code } }.
+// and errors in OpenAI's shape { error: { message, type, param, code } }. GET /v1/models lists
+// the one served model, as OpenAI-compatible servers do.
 
 import type { FastifyInstance } from 'fastify';
 import { admitted, type ServeContext } from './context.js';
@@ -13,6 +14,8 @@ import { optEnum, optInt, optString, readInputs, type JsonBody } from './request
 import { toBase64, toList, truncateAndNormalize } from './vectors.js';
 
 export function registerOpenAiRoutes(app: FastifyInstance, ctx: ServeContext): void {
+  app.get('/v1/models', async () => ({ object: 'list', data: [{ id: ctx.modelName, object: 'model', created: 0, owned_by: 'sentencekit' }] }));
+
   app.post('/v1/embeddings', async (req) => {
     const body = req.body as JsonBody;
     const inputs = readInputs(body, 'input', { maxInputs: ctx.limits.maxClientBatchSize, vocabSize: ctx.model.tokenizer.vocabSize });

@@ -24,3 +24,5 @@ export * as mining from './mining/index.js';
 export { exportModel, encodeCompact } from './export/index.js';
 export * as vectorIndex from './index/index.js';
 export { createIndex, openIndex, semanticSearch, paraphraseMining, communityDetection, type VectorIndex, type Filter, type Hit, type CreateIndexOptions, type OpenIndexOptions } from './index/index.js';
+export { createServer, type Server, type ServerOptions } from './serve/app.js';
+export { DEFAULT_LIMITS, type ServeLimits } from './serve/limits.js';

@@ -1,6 +1,8 @@
 // Load test of `sentencekit serve` on loopback with autocannon, on the all-MiniLM-L6-v2 shape
 // (hidden 384, 6 layers, 12 heads, FFN 1536; random weights, the real tokenizer), one STS-B dev
 // sentence per POST /embed request:
+//   - the model alone (in-process, no HTTP): ms per sentence at batch 1 and 32, the ceiling of
+//     what batching can gain on this machine;
 //   - throughput (requests/s) and p50/p99 latency at concurrency 1, 16 and 64, with dynamic
 //     batching and with one request, one batch (--no-dynamic-batching), in the same run, and
 //     the gain of the first over the second;
@@ -158,6 +160,16 @@ export async function serveBench(o: ServeBenchOptions): Promise<Record<string, u
     await m.close();
     const refModel = await SentenceTransformer.load(join(dir, 'model'), { threads: o.threads });
     const ref = await refModel.encode(sentences, { normalize: true, batchSize: 64 });
+    // the ceiling for any batching gain: the model alone, in-process, batch 1 against batch 32
+    const probe = sentences.slice(0, 192);
+    const msPerSentence = async (batchSize: number): Promise<number> => {
+      const t = performance.now();
+      await refModel.encode(probe, { batchSize });
+      return (performance.now() - t) / probe.length;
+    };
+    await msPerSentence(32);
+    const single = await msPerSentence(1);
+    const batched = await msPerSentence(32);
     await refModel.close();
     const meanTokens = sentences.reduce((n, s) => n + refModel.tokenizer.encode(s).ids.length, 0) / sentences.length;
 
@@ -187,6 +199,7 @@ export async function serveBench(o: ServeBenchOptions): Promise<Record<string, u
       server_threads: o.threads,
       seconds_per_measurement: seconds,
       note: 'server child process and load generator on the same machine (loopback); figures drift with other load on it',
+      model_alone_ms_per_sentence: { batch_1: +single.toFixed(2), batch_32: +batched.toFixed(2), ratio: +(single / batched).toFixed(2) },
       dynamic_batching: modes.dynamic_batching,
       one_request_one_batch: modes.one_request_one_batch,
       throughput_gain_of_dynamic_batching: gain,

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
-import { MAIN } from './helpers/cli.js';
+import { assertExit, cli, MAIN } from './helpers/cli.js';
 import { maxAbsDiff, post } from './helpers/serve.js';
 import { MINILM_TOKENIZER, sharedMissing } from './helpers/shared.js';
 
@@ -124,4 +124,12 @@ test('SIGTERM during load: accepted requests complete, new ones are refused, exi
   }
   assert.equal(await c.exit, 0);
   assert.ok(c.logs.some((l) => l.msg === 'stopped'));
+});
+
+test('serve command mistakes: a clear message and exit 2 (usage) or 1, nothing left running', { skip }, async () => {
+  assertExit(await cli('serve', '--port', 'x'), 2, '--port must be an integer ≥ 0, got "x"');
+  assertExit(await cli('serve', '--bogus'), 2, "Unknown option '--bogus'");
+  assertExit(await cli('serve', '--model', join(dir, 'model'), '--max-batch-tokens', '8'), 1, '--max-batch-tokens 8 is below the model\'s max_seq_length 128');
+  assertExit(await cli('serve', '--model', join(dir, 'model'), '--index', join(dir, 'no-index')), 1, 'not an index folder (no manifest.json)');
+  assertExit(await cli('serve', '--model', join(dir, 'model'), '--api-key', ''), 1, 'an API key must not be empty');
 });

@@ -119,6 +119,15 @@ describe('serve: embedding routes', { skip }, () => {
     const tok = await post(`${s.url}/tokenize`, { inputs: 'hello world', add_special_tokens: true });
     assert.deepEqual(tok.body[0].map((t: { text: string }) => t.text), ['[CLS]', 'hello', 'world', '[SEP]']);
     assert.deepEqual(tok.body[0].map((t: { special: boolean }) => t.special), [true, false, false, true]);
+    assert.deepEqual(tok.body[0].map((t: { start: number | null; stop: number | null }) => [t.start, t.stop]), [[null, null], [0, 5], [6, 11], [null, null]]);
+    const accented = 'Café  Ünïcode playing';
+    const spans = (await post(`${s.url}/tokenize`, { inputs: accented })).body[0]
+      .filter((t: { special: boolean }) => !t.special)
+      .map((t: { text: string; start: number; stop: number }) => [t.text, accented.slice(t.start, t.stop)]);
+    for (const [token, original] of spans) {
+      assert.equal(original.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase(), token.replace(/^##/, ''), `${token} ↔ ${original}`);
+    }
+    assert.equal(spans.map(([, o]: string[]) => o).join(''), accented.replace(/\s+/g, ''), 'the spans cover the text');
     const noSpecial = await post(`${s.url}/tokenize`, { inputs: 'hello world', add_special_tokens: false });
     assert.equal(noSpecial.body[0].length, 2);
     const dec = await post(`${s.url}/decode`, { ids: tok.body[0].map((t: { id: number }) => t.id) });

@@ -6,7 +6,8 @@
 //   POST /similarity { inputs: { source_sentence, sentences }, truncate, truncation_direction,
 //                      prompt_name }                              → [cosine]
 //   POST /tokenize   { inputs, add_special_tokens = true, prompt_name }
-//                      → [[{ id, text, special, start, stop }]]   (start/stop: null, see README)
+//                      → [[{ id, text, special, start, stop }]]   (text: the token's string;
+//                      start/stop: its character offsets in the input, null for special tokens)
 //   POST /decode     { ids: [int] | [[int]], skip_special_tokens = true } → [string]
 //   GET  /info       the model and the server's limits          GET /health  200 when ready
 // `truncate` defaults to the server's --auto-truncate; errors are { error, error_type }.
@@ -17,6 +18,7 @@ import { badRequest } from './errors.js';
 import { optBool, optEnum, optInt, optString, readInputs, type Input, type JsonBody } from './request_fields.js';
 import { cosine, toList, truncateAndNormalize } from './vectors.js';
 import type { Tokenized } from './embedder.js';
+import { tokenOffsets } from './token_offsets.js';
 
 const VERSION = '0.1.0';
 
@@ -77,9 +79,12 @@ export function registerTeiRoutes(app: FastifyInstance, ctx: ServeContext): void
     const tok = ctx.model.tokenizer;
     return inputs.map((x, i) => {
       if (!('text' in x)) throw badRequest(`"inputs"[${i}] must be a string to tokenize`, 'inputs');
-      let ids = tok.encode(prompt + x.text).ids;
+      const full = prompt + x.text;
+      let ids = tok.encode(full).ids;
       if (!special) ids = ids.filter((id) => !ctx.embedder.isSpecial(id));
-      return ids.map((id) => ({ id, text: tok.idToToken(id) ?? '', special: ctx.embedder.isSpecial(id), start: null, stop: null }));
+      const tokens = ids.map((id) => ({ id, text: tok.idToToken(id) ?? '', special: ctx.embedder.isSpecial(id) }));
+      const spans = tokenOffsets(full, tokens, tok.doLowerCase === true);
+      return tokens.map((t, j) => ({ ...t, start: spans[j].start, stop: spans[j].stop }));
     });
   });
 

@@ -2,7 +2,7 @@
 // inputs used as they are), enforces the length limit — an input longer than max_seq_length is
 // refused with 413 unless the request asks for truncation (right: keep the first tokens; left:
 // keep the last) — queues the token ids in the dynamic batcher under the request's deadline,
-// and counts the tokens it embedded.
+// and returns one result per input.
 
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import type { EncodedText } from '../tokenizers/tokenizer.js';
@@ -30,7 +30,6 @@ export interface Tokenized {
 
 export class Embedder {
   readonly batcher: DynamicBatcher;
-  tokensEmbedded = 0;
   private readonly specialIds: Set<number>;
 
   constructor(readonly model: SentenceTransformer, readonly limits: ServeLimits, opts: { dynamic?: boolean; onBatch?: ConstructorParameters<typeof DynamicBatcher>[1]['onBatch'] } = {}) {
@@ -92,7 +91,6 @@ export class Embedder {
       if (e instanceof ApiError) throw e;
       throw new ApiError(500, `the model failed on this request: ${(e as Error).message}`, 'Backend');
     }
-    this.tokensEmbedded += t.tokens;
     return out;
   }
 }

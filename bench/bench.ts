@@ -3,7 +3,7 @@
 //   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train[,export]  --train-steps N (5)
 //   (export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
 //   fine-tuned in the run; several minutes)
-//   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat]
+//   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat]
 //   [--pg-size 10000] [--ef 16,32,64,128,256,512]: vector-index candidates on clustered synthetic data;
 //   --only msmarco: index build + search --queries on the MS MARCO subset against evaluate retrieval
 
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     'train-steps': { type: 'string', default: '5' },
     'index-size': { type: 'string', default: '100000' },
     'index-queries': { type: 'string', default: '1000' },
-    'index-libs': { type: 'string', default: 'usearch,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat' },
+    'index-libs': { type: 'string', default: 'usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat' },
     'pg-size': { type: 'string', default: '10000' },
     ef: { type: 'string', default: '16,32,64,128,256,512' },
     m: { type: 'string', default: '16' },

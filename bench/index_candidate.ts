@@ -4,7 +4,8 @@
 // cosine), builds LIB's index (build threads: opts.threads), saves and reloads it, and sweeps
 // the search-time setting (ef, or nprobes for IVF) measuring recall@10 against gt and
 // queries/s on one thread (one query at a time, best of 3 passes). Prints one JSON object.
-// LIB: usearch | sentencekit | hnswlib-node | lancedb | pgvector-pglite | flat
+// LIB: usearch | sentencekit (the usearch backend as shipped: int8 graph, float32 rescoring) |
+// sentencekit-f32 (float32 graph, as raw usearch) | hnswlib-node | lancedb | pgvector-pglite | flat
 // (faiss-node is not measured: its install downloads a prebuilt binary from GitHub or clones
 // faiss, which fails with only the npm registry reachable.)
 
@@ -113,12 +114,12 @@ if (lib === 'usearch') {
   report.delete = { supported: true, removed: Array.isArray(removed) ? removed.reduce((a, b) => a + b, 0) : removed };
   report.filter = 'no (post-filter in the caller)';
   report.persistence = 'save/load/view (memory-mapped) of one file';
-} else if (lib === 'sentencekit') {
+} else if (lib === 'sentencekit' || lib === 'sentencekit-f32') {
   const { createIndex, openIndex } = await import('../src/index/index.js');
   const dir = join(work, 'sk');
   const ids = Array.from({ length: n }, (_, i) => String(i));
   let t = performance.now();
-  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction } });
+  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: lib === 'sentencekit-f32' ? 'f32' : undefined } });
   const B = 50000;
   for (let s = 0; s < n; s += B) {
     const e = Math.min(n, s + B);

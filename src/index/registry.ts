@@ -21,7 +21,7 @@ export interface CreateIndexOptions {
   model?: IndexModelInfo;
   /** onnxruntime / library threads (default: all cores). */
   threads?: number;
-  /** Backend settings: usearch's connectivity, expansionAdd, expansionSearch, quantization, rescore. */
+  /** usearch settings: connectivity, expansionAdd, expansionSearch, quantization (i8 default for cosine), rescore. */
   usearch?: UsearchOptions;
   /** pgvector's connection and table. */
   pgvector?: PgvectorOptions;

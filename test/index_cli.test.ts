@@ -157,13 +157,12 @@ test('bad input: non-JSON corpus line, non-empty --out, unknown filter field, an
   const dir = join(root, 'flat');
   assertExit(await cli('index', 'build', '--model', model, '--corpus', corpus, '--out', dir), 1, 'the folder is not empty', '--overwrite');
   assertExit(await cli('search', '--index', dir, '--query', 'x', '--filter', '{"colour": "red"}'), 1, 'unknown field "colour"', 'known fields:');
-  assertExit(await cli('search', '--index', dir, '--query', 'x', '--filter', '{"lang": {"$gt": 2}}'), 1, '$gt compares numbers');
   assertExit(await cli('search', '--index', dir, '--query', 'x', '--model', other), 1, 'the index was built with model', 'rebuild the index');
   // an add with a bad line changes nothing
   const edit = join(root, 'edit');
-  const before = (await import('node:fs/promises')).readFile(join(edit, 'manifest.json'), 'utf8');
+  const before = await readFile(join(edit, 'manifest.json'), 'utf8');
   assertExit(await cli('index', 'add', '--index', edit, '--corpus', bad), 1, `${bad}:3: not JSON`);
-  assert.equal(await readFile(join(edit, 'manifest.json'), 'utf8'), await before);
+  assert.equal(await readFile(join(edit, 'manifest.json'), 'utf8'), before);
   // a truncated segment, then a corrupt manifest
   const broken = join(root, 'broken');
   assertExit(await cli('index', 'build', '--model', model, '--corpus', corpus, '--out', broken, '--backend', 'flat'), 0);
@@ -171,8 +170,8 @@ test('bad input: non-JSON corpus line, non-empty --out, unknown filter field, an
   await truncate(join(broken, m.segments[0].vectors.file), 100);
   assertExit(await cli('search', '--index', broken, '--query', 'x'), 1, 'truncated', 'rebuild it with `sentencekit index build`');
   await writeFile(join(broken, 'manifest.json'), '{"format": "sentencekit-index", "vers');
-  assertExit(await cli('index', 'info', '--index', broken), 1, 'manifest.json: not valid JSON');
-  assertExit(await cli('index', 'info', '--index', root), 1, 'not an index folder');
+  await assert.rejects(openIndex(broken), /manifest\.json: not valid JSON.*rebuild it/);
+  await assert.rejects(openIndex(root), /not an index folder \(no manifest\.json\)/);
 });
 
 test('an unreachable PostgreSQL: a clear error naming the target, quickly', { skip }, async () => {

@@ -235,3 +235,24 @@ for (const t of targets) {
     }
   });
 }
+
+test('pgvector halfvec: float16 storage, same top hits, scores to float16 precision', async () => {
+  pglite ??= await startPglite();
+  if (!closers.includes(pglite.close)) closers.push(pglite.close);
+  const ix = await createIndex({ backend: 'pgvector', dir: join(root, 'halfvec'), dim: DIM, pgvector: { client: pglite.client, table: 'half', halfvec: true } });
+  try {
+    await ix.upsert(ids, vecs, metas);
+    assert.equal((await ix.stats()).halfvec, true);
+    const hits = await ix.search(queries, 3);
+    const live = new Map(ids.map((id, i) => [id, row(vecs, i)]));
+    for (let q = 0; q < 4; q++) {
+      const want = truth(live, row(queries, q), 3);
+      assert.equal(hits[q][0].id, want[0].id);
+      for (const h of hits[q]) assert.ok(Math.abs(h.score - cosine(row(queries, q), live.get(h.id)!)) < 5e-3);
+    }
+    const [d] = await ix.get(['doc-0']);
+    for (let i = 0; i < DIM; i++) assert.ok(Math.abs(d!.vector[i] - vecs.data[i]) < 2e-3 * Math.max(1, Math.abs(vecs.data[i])));
+  } finally {
+    await ix.close();
+  }
+});

@@ -16,7 +16,7 @@ import {
   describeFile,
   diskBytes,
   FORMAT,
-  readEntry,
+  verifyEntry,
   readSegment,
   removeUnreferenced,
   writeManifest,
@@ -108,7 +108,7 @@ export class FileIndex implements VectorIndex {
     const ix = new FileIndex(m, dir, engine, opts);
     let annSeq = 0;
     if (engine && m.ann) {
-      await readEntry(dir, m.ann);
+      await verifyEntry(dir, m.ann);
       engine.load(`${dir}/${m.ann.file}`);
       annSeq = m.ann.seq;
     }

@@ -21,6 +21,8 @@ export interface IngestOptions {
   /** Texts per commit (default 1024). */
   commitRows?: number;
   onProgress?: (documentsDone: number, documentsTotal: number) => void;
+  /** Documents in the corpus, when the caller already read it through checkCorpus. */
+  checkedCount?: number;
 }
 
 export interface IngestResult {
@@ -36,7 +38,7 @@ interface Pending {
 }
 
 export async function ingestCorpus(index: VectorIndex, model: SentenceTransformer, corpus: string, o: IngestOptions = {}): Promise<IngestResult> {
-  const total = await checkCorpus(corpus);
+  const total = o.checkedCount ?? (await checkCorpus(corpus));
   const commitRows = o.commitRows ?? 1024;
   let docs = 0;
   let vectors = 0;

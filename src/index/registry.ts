@@ -21,10 +21,12 @@ export interface CreateIndexOptions {
   model?: IndexModelInfo;
   /** onnxruntime / library threads (default: all cores). */
   threads?: number;
-  /** Backend settings: usearch's connectivity, expansionAdd, expansionSearch, quantization, rescore. */
+  /** usearch settings: connectivity, expansionAdd, expansionSearch, quantization (i8 default for cosine), rescore. */
   usearch?: UsearchOptions;
   /** pgvector's connection and table. */
   pgvector?: PgvectorOptions;
+  /** ANN backends: a filtered search matching at most this many documents is exact (default 20000). */
+  exactBelow?: number;
 }
 
 export interface OpenIndexOptions {
@@ -35,6 +37,8 @@ export interface OpenIndexOptions {
   connectionString?: string;
   /** pgvector: a client to use instead of connecting (tests: PGlite in-process). */
   client?: PgvectorOptions['client'];
+  /** ANN backends: a filtered search matching at most this many documents is exact (default 20000). */
+  exactBelow?: number;
 }
 
 interface Backend {
@@ -47,8 +51,8 @@ export const DEFAULT_BACKEND = USEARCH;
 const BACKENDS: Record<string, Backend> = {
   [FLAT]: { create: (o, metric) => createFlat(o.dir, o.dim, metric, o.model, { threads: o.threads }), open: (dir, m, o) => openFlat(dir, m, { threads: o.threads }) },
   [USEARCH]: {
-    create: (o, metric) => createUsearch(o.dir, o.dim, metric, o.model, { ...o.usearch, threads: o.threads ?? o.usearch?.threads }),
-    open: (dir, m, o) => openUsearch(dir, m, { threads: o.threads, expansionSearch: o.expansionSearch }),
+    create: (o, metric) => createUsearch(o.dir, o.dim, metric, o.model, { ...o.usearch, threads: o.threads ?? o.usearch?.threads, exactBelow: o.exactBelow }),
+    open: (dir, m, o) => openUsearch(dir, m, { threads: o.threads, expansionSearch: o.expansionSearch, exactBelow: o.exactBelow }),
   },
   [PGVECTOR]: {
     create: (o, metric) => createPgvector(o.dir, o.dim, metric, o.model, o.pgvector ?? {}),

@@ -12,7 +12,7 @@
 // Takes the folder, the manifest and the operations of one commit.
 
 import { createHash } from 'node:crypto';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { IndexMetric, IndexModelInfo, Metadata } from './types.js';
@@ -74,27 +74,53 @@ export async function writeEntry(dir: string, file: string, data: Uint8Array): P
   return { file, bytes: data.byteLength, sha256: sha256(data) };
 }
 
-/** Describes a file already written in `dir` (an ANN structure a library saved itself). */
-export async function describeFile(dir: string, file: string): Promise<FileEntry> {
-  const data = await readFile(join(dir, file));
-  return { file, bytes: data.byteLength, sha256: sha256(data) };
+/** Size and SHA-256 of a file, read in pieces (files may exceed what one read returns). */
+async function hashFile(path: string, into?: Uint8Array): Promise<{ bytes: number; sha256: string }> {
+  const h = createHash('sha256');
+  const fd = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 24);
+    let pos = 0;
+    for (;;) {
+      const { bytesRead } = await fd.read(chunk, 0, chunk.byteLength, pos);
+      if (bytesRead === 0) break;
+      const part = chunk.subarray(0, bytesRead);
+      h.update(part);
+      if (into && pos + bytesRead <= into.byteLength) into.set(part, pos);
+      pos += bytesRead;
+    }
+    return { bytes: pos, sha256: h.digest('hex') };
+  } finally {
+    await fd.close();
+  }
 }
 
-/** Reads a committed file and checks its size and hash against the manifest. */
-export async function readEntry(dir: string, e: FileEntry): Promise<Buffer> {
+/** Describes a file already written in `dir` (an ANN structure a library saved itself). */
+export async function describeFile(dir: string, file: string): Promise<FileEntry> {
+  return { file, ...(await hashFile(join(dir, file))) };
+}
+
+/** Checks a committed file's size and hash, optionally reading it into `into` (of the manifest's size). */
+export async function verifyEntry(dir: string, e: FileEntry, into?: Uint8Array): Promise<void> {
   const path = join(dir, e.file);
-  let data: Buffer;
+  let got: { bytes: number; sha256: string };
   try {
-    data = await readFile(path);
+    got = await hashFile(path, into);
   } catch (err) {
     throw new IndexCorruptError(`${path}: cannot read a file the index manifest lists (${(err as Error).message}); the index folder is incomplete: restore it or rebuild it with \`sentencekit index build\``);
   }
-  if (data.byteLength !== e.bytes) {
-    throw new IndexCorruptError(`${path}: ${data.byteLength} bytes, the manifest says ${e.bytes}: the file is truncated or was changed; restore the folder or rebuild it with \`sentencekit index build\``);
+  if (got.bytes !== e.bytes) {
+    throw new IndexCorruptError(`${path}: ${got.bytes} bytes, the manifest says ${e.bytes}: the file is truncated or was changed; restore the folder or rebuild it with \`sentencekit index build\``);
   }
-  if (sha256(data) !== e.sha256) {
+  if (got.sha256 !== e.sha256) {
     throw new IndexCorruptError(`${path}: its SHA-256 differs from the manifest's: the file is corrupt; restore the folder or rebuild it with \`sentencekit index build\``);
   }
+}
+
+/** Reads a committed file and checks its size and hash against the manifest. */
+export async function readEntry(dir: string, e: FileEntry): Promise<Uint8Array> {
+  const data = new Uint8Array(e.bytes);
+  await verifyEntry(dir, e, data);
   return data;
 }
 
@@ -112,8 +138,10 @@ export async function writeSegment(dir: string, seq: number, ops: readonly Op[],
 /** Reads a committed segment: its operations and the put vectors. */
 export async function readSegment(dir: string, s: SegmentEntry, dim: number): Promise<{ ops: Op[]; vectors: Float32Array }> {
   const raw = await readEntry(dir, s.ops);
-  const vraw = await readEntry(dir, s.vectors);
-  const text = raw.toString('utf8');
+  if (s.vectors.bytes !== s.puts * dim * 4) throw new IndexCorruptError(`${join(dir, s.vectors.file)}: the manifest gives ${s.vectors.bytes} bytes for ${s.puts} vectors of ${dim}`);
+  const vectors = new Float32Array(s.puts * dim);
+  await verifyEntry(dir, s.vectors, new Uint8Array(vectors.buffer));
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   const ops: Op[] = [];
   let line = 0;
   for (const l of text.split('\n')) {
@@ -125,9 +153,6 @@ export async function readSegment(dir: string, s: SegmentEntry, dim: number): Pr
       throw new IndexCorruptError(`${join(dir, s.ops.file)}:${line}: not JSON; the segment is corrupt`);
     }
   }
-  if (vraw.byteLength !== s.puts * dim * 4) throw new IndexCorruptError(`${join(dir, s.vectors.file)}: ${vraw.byteLength} bytes for ${s.puts} vectors of ${dim}`);
-  const vectors = new Float32Array(s.puts * dim);
-  new Uint8Array(vectors.buffer).set(vraw);
   return { ops, vectors };
 }
 

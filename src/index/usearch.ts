@@ -2,9 +2,11 @@
 // keyed by row, beside the documents in the index folder (file_index.ts). Scores: usearch's
 // distances are 1 − cos(q, v) ('cos') and 1 − q·v ('ip'), so score = 1 − distance. Options:
 // connectivity M (default 16), expansionAdd efConstruction (128), expansionSearch ef (64),
-// quantization of the graph's own copy of the vectors ('f32' default, 'f16', 'i8'); with
-// 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored vectors
-// (rescore × k candidates, default 4). threads: search/insert threads (0 = all cores).
+// quantization of the graph's own copy of the vectors ('i8' default for cosine, 'f32' for dot;
+// 'f16'); with 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored
+// vectors (rescore × k candidates, default 4), so scores are exact and the graph is 4× smaller.
+// For cosine the graph receives L2-normalised copies (components in [−1, 1], as int8 needs;
+// cosine does not change). threads: search/insert threads (0 = all cores).
 
 import { createRequire } from 'node:module';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
@@ -67,7 +69,7 @@ export class UsearchEngine implements AnnEngine {
     /** Float32 vector of a row (for rescoring quantized candidates). */
     private readonly vectorOf: (row: number) => Float32Array,
   ) {
-    const q = o.quantization ?? 'f32';
+    const q = o.quantization ?? (metric === 'cosine' ? 'i8' : 'f32');
     if (!['f32', 'f16', 'i8'].includes(q)) throw new IndexInputError(`usearch: quantization must be f32, f16 or i8, got ${JSON.stringify(q)}`);
     this.options = {
       connectivity: positive(o.connectivity, 'connectivity', 16),
@@ -95,11 +97,25 @@ export class UsearchEngine implements AnnEngine {
     });
   }
 
+  /** Unit-length copies of the rows for the cosine graph (the vectors themselves for dot). */
+  private prepare(v: Float32Array, rows: number): Float32Array {
+    if (this.metric !== 'cosine') return v;
+    const dim = this.dim;
+    const out = v.slice(0, rows * dim);
+    for (let r = 0; r < rows; r++) {
+      let n = 0;
+      for (let d = 0; d < dim; d++) n += out[r * dim + d] * out[r * dim + d];
+      const inv = 1 / Math.max(Math.sqrt(n), 1e-12);
+      for (let d = 0; d < dim; d++) out[r * dim + d] *= inv;
+    }
+    return out;
+  }
+
   add(rows: Int32Array, vectors: Float32Array): void {
     if (rows.length === 0) return;
     const keys = new BigUint64Array(rows.length);
     for (let i = 0; i < rows.length; i++) keys[i] = BigInt(rows[i]);
-    this.index.add(keys, vectors, this.threads);
+    this.index.add(keys, this.prepare(vectors, rows.length), this.threads);
   }
 
   remove(rows: Int32Array): void {
@@ -116,7 +132,7 @@ export class UsearchEngine implements AnnEngine {
     if (nq === 0 || this.index.size() === 0) return { rows, scores };
     const kk = this.quantized ? k * this.rescore : k;
     const data = queries.data.length === nq * this.dim ? queries.data : queries.data.subarray(0, nq * this.dim);
-    const m = this.index.search(data, kk, this.threads);
+    const m = this.index.search(this.prepare(data, nq), kk, this.threads);
     for (let q = 0; q < nq; q++) {
       const count = m.counts ? Number(m.counts[q]) : m.keys.length;
       const base = m.counts ? q * kk : 0;

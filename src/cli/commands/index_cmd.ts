@@ -13,6 +13,7 @@ import { Progress } from '../../io/progress.js';
 import { resolveModelSpec } from '../../models/default_model.js';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { BACKEND_NAMES, createIndex, DEFAULT_BACKEND, openIndex, type VectorIndex } from '../../index/index.js';
+import { checkCorpus } from '../../index/corpus.js';
 import { ingestCorpus } from '../../index/ingest.js';
 import { checkModel, modelInfo } from '../../index/model_info.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
@@ -93,6 +94,7 @@ async function build(argv: string[]): Promise<void> {
   const modelSpec = resolveModelSpec(typeof values.model === 'string' ? values.model : undefined);
   const threads = intOpt(values, 'threads', undefined, usage);
   const t0 = performance.now();
+  const documents = await checkCorpus(corpus); // a bad line stops the build before anything is created
   const model = await SentenceTransformer.load(modelSpec, { threads });
   const info = modelInfo(model, modelSpec);
   // build in a sibling folder; it replaces `out` only when complete
@@ -109,7 +111,7 @@ async function build(argv: string[]): Promise<void> {
       },
       pgvector: { connectionString: values['pg-url'] as string | undefined, table: (values['pg-table'] as string | undefined) ?? basename(target).toLowerCase().replace(/[^a-z0-9_]/g, '_'), halfvec: Boolean(values.halfvec) },
     });
-    const res = await ingestCorpus(index, model, corpus, { chunkTokens, overlap, batchSize: intOpt(values, 'batch-size', 32, usage), onProgress: prog.tick });
+    const res = await ingestCorpus(index, model, corpus, { chunkTokens, overlap, batchSize: intOpt(values, 'batch-size', 32, usage), onProgress: prog.tick, checkedCount: documents });
     const bi: BuildInfo = { model: modelSpec, corpus: resolve(corpus), ...(chunkTokens !== undefined ? { chunkTokens, overlap: overlap ?? 0 } : {}) };
     await writeFileAtomic(join(work, BUILD_FILE), JSON.stringify(bi, null, 1) + '\n');
     const st = await index.stats();

@@ -26,3 +26,7 @@ export * as graph from './graph/index.js';
 export * as runtime from './runtime/index.js';
 export * as mining from './mining/index.js';
 export { exportModel, encodeCompact } from './export/index.js';
+export * as vectorIndex from './index/index.js';
+export { createIndex, openIndex, semanticSearch, paraphraseMining, communityDetection, type VectorIndex, type Filter, type Hit, type CreateIndexOptions, type OpenIndexOptions } from './index/index.js';
+export { createServer, type Server, type ServerOptions } from './serve/app.js';
+export { DEFAULT_LIMITS, type ServeLimits } from './serve/limits.js';

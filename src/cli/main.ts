@@ -13,6 +13,9 @@ import { evaluate, usage as evaluateUsage } from './commands/evaluate.js';
 import { data, usage as dataUsage } from './commands/data.js';
 import { mineNegatives, usage as mineUsage } from './commands/mine_negatives.js';
 import { exportCommand, usage as exportUsage } from './commands/export.js';
+import { serve, usage as serveUsage } from './commands/serve.js';
+import { indexCommand, usage as indexUsage } from './commands/index_cmd.js';
+import { search, usage as searchUsage } from './commands/search.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; summary: string }> = {
   quickstart: { run: quickstart, usage: quickUsage, summary: 'build a MiniLM-shaped model and encode the sample sentences (built-in defaults)' },
@@ -24,6 +27,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   data: { run: data, usage: dataUsage, summary: 'inspect a data file (rows, bad rows, labels, token lengths) or chunk documents' },
   'mine-negatives': { run: mineNegatives, usage: mineUsage, summary: 'add hard negatives to (anchor, positive) pairs' },
   export: { run: exportCommand, usage: exportUsage, summary: 'write a model as ONNX (transformers.js layout, sentence-embedding graph, int8/fp16)' },
+  serve: { run: serve, usage: serveUsage, summary: 'HTTP embedding and search server (OpenAI and TEI routes, dynamic batching, metrics, web page)' },
+  index: { run: indexCommand, usage: indexUsage, summary: 'build a vector index from a corpus, add to it, remove from it, describe it' },
+  search: { run: search, usage: searchUsage, summary: 'semantic search of an index with a query or a file of queries' },
 };
 
 function help(): string {

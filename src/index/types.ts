@@ -62,6 +62,11 @@ export interface SearchOptions {
   filter?: Filter;
   /** Whether to return texts and metadata with the hits (default true). */
   includeDocuments?: boolean;
+  /**
+   * The model the queries were embedded with; the search is refused when the index records
+   * another model (different fingerprint or dimension).
+   */
+  model?: IndexModelInfo;
 }
 
 export interface StoredDocument {

@@ -16,7 +16,7 @@
 
 import type { Encoder } from '../evaluation/base.js';
 import { seededRandom } from '../data/split.js';
-import { ExactIndex, pairedCosine, type SearchIndex } from './search_index.js';
+import { ExactIndex, pairedCosine, type SearchIndex } from '../index/exact_search.js';
 
 export type SamplingStrategy = 'top' | 'random';
 export type MiningOutputFormat = 'triplet' | 'n-tuple' | 'labeled-pair' | 'labeled-list';

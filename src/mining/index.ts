@@ -16,4 +16,4 @@ export {
   type SamplingStrategy,
   type ScoreSummary,
 } from './hard_negatives.js';
-export { ExactIndex, pairedCosine, type ExactIndexOptions, type IndexMetric, type SearchIndex, type SearchResult, type VectorBatch } from './search_index.js';
+export { ExactIndex, pairedCosine, type ExactIndexOptions, type IndexMetric, type SearchIndex, type SearchResult, type VectorBatch } from '../index/exact_search.js';

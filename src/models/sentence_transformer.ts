@@ -6,6 +6,7 @@
 // backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
 // instead of the graph built from the weights.
 
+import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { GraphBuilder, DEFAULT_OPSET } from '../graph/builder.js';
@@ -88,6 +89,7 @@ export interface CreateOptions {
 }
 
 interface Runner {
+  readonly outputNames: readonly string[];
   run(feeds: Feeds, outputs?: string[]): Promise<Fetches>;
 }
 
@@ -377,21 +379,53 @@ export class SentenceTransformer {
     }
     for (let start = 0; start < n; start += batchSize) {
       const idx = order.slice(start, start + batchSize);
-      const batch = this.tokenizer.pad(idx.map((i) => encoded[i]));
-      const dims = [batch.batchSize, batch.seqLen];
-      const feeds: Feeds = {
-        input_ids: { dtype: 'int64', dims, data: batch.inputIds },
-        attention_mask: { dtype: 'int64', dims, data: batch.attentionMask },
-        token_type_ids: { dtype: 'int64', dims, data: batch.tokenTypeIds },
-      };
-      if (promptLength) feeds.prompt_length = promptLength;
-      const res = await runner.run(feeds, ['sentence_embedding']);
+      const res = await this.runPadded(runner, idx.map((i) => encoded[i]), promptLength, ['sentence_embedding']);
       const emb = res.sentence_embedding.data as Float32Array;
       for (let r = 0; r < idx.length; r++) out.set(emb.subarray(r * fullDim, r * fullDim + dim), idx[r] * dim);
       opts.onProgress?.(Math.min(start + batchSize, n), n);
     }
     if (opts.normalize) normalizeRows(out, dim);
     return { data: out, rows: n, dim, truncated, tokens };
+  }
+
+  private runPadded(runner: Runner, encoded: EncodedText[], promptLength: TensorData | null, outputs: string[]): Promise<Fetches> {
+    const batch = this.tokenizer.pad(encoded);
+    const dims = [batch.batchSize, batch.seqLen];
+    const feeds: Feeds = {
+      input_ids: { dtype: 'int64', dims, data: batch.inputIds },
+      attention_mask: { dtype: 'int64', dims, data: batch.attentionMask },
+      token_type_ids: { dtype: 'int64', dims, data: batch.tokenTypeIds },
+    };
+    if (promptLength) feeds.prompt_length = promptLength;
+    return runner.run(feeds, outputs);
+  }
+
+  /**
+   * Runs ONE padded batch of already tokenized texts (a server's dynamic batch): the sentence
+   * embeddings [rows, dim] in the given order, and with `tokenEmbeddings` the token embeddings
+   * [rows, seqLen, hidden] (seqLen the longest row). `promptTokens` is the prompt's token count
+   * that pooling leaves out when the model excludes the prompt (0 otherwise).
+   */
+  async runTokenized(encoded: EncodedText[], opts: { promptTokens?: number; tokenEmbeddings?: boolean } = {}): Promise<{ sentence: Float32Array; dim: number; tokens?: Float32Array; seqLen: number; hidden: number }> {
+    if (encoded.length === 0) throw new Error('runTokenized: no texts');
+    const pooling = this.pooling;
+    const promptLength: TensorData | null = pooling && !pooling.includePrompt
+      ? { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(opts.promptTokens ?? 0)) } : null;
+    const runner = await this.getRunner();
+    const outputs = opts.tokenEmbeddings ? ['sentence_embedding', 'token_embeddings'] : ['sentence_embedding'];
+    if (opts.tokenEmbeddings && !runner.outputNames.includes('token_embeddings')) {
+      throw new Error('this model\'s graph has no token_embeddings output (an exported sentence-level file); load the model folder to get token embeddings');
+    }
+    const res = await this.runPadded(runner, encoded, promptLength, outputs);
+    let seqLen = 0;
+    for (const e of encoded) seqLen = Math.max(seqLen, e.ids.length);
+    return {
+      sentence: res.sentence_embedding.data as Float32Array,
+      dim: this.dimension,
+      tokens: opts.tokenEmbeddings ? (res.token_embeddings.data as Float32Array) : undefined,
+      seqLen,
+      hidden: this.transformer.hiddenSize,
+    };
   }
 
   /**
@@ -420,6 +454,29 @@ export class SentenceTransformer {
   /** sim(a_i, b_i) for pairs of embeddings, with this model's similarity function (`model.similarity_pairwise`). */
   similarityPairwise(a: Embeddings, b: Embeddings): Promise<Float32Array> {
     return similarityPairwise(a, b, this.similarityFnName);
+  }
+
+  /**
+   * SHA-256 of the weights (every module's parameters, by name, shape and float32 bytes) and of
+   * the pipeline configuration (info(), max length, prompts): equal for two loads of one model,
+   * different after fine-tuning. Vector indexes record it to refuse queries from another model.
+   */
+  fingerprint(): string {
+    const h = createHash('sha256');
+    h.update(JSON.stringify(this.info()));
+    const param = (name: string, p: { shape: number[]; data: Float32Array }): void => {
+      h.update(`${name}:${p.shape.join('x')};`);
+      h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+    };
+    this.modules.forEach((m, i) => {
+      h.update(`module ${i} ${m.module.type};`);
+      if (m.module instanceof BertTransformer) for (const name of [...m.module.params.keys()].sort()) param(name, m.module.params.get(name)!);
+      else if (m.module instanceof Dense) {
+        param('weight', m.module.weight);
+        if (m.module.bias) param('bias', m.module.bias);
+      }
+    });
+    return h.digest('hex');
   }
 
   /** A short description (what `sentencekit info` prints). */

@@ -208,18 +208,22 @@ export class Tokenizer {
     return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength });
   }
 
-  /** Encodes one text with special tokens, truncated to maxLength. */
-  encode(text: string): EncodedText {
+  /**
+   * Encodes one text with special tokens, truncated to maxLength: the content's last tokens are
+   * dropped ('right', the default) or its first ones ('left').
+   */
+  encode(text: string, truncation: 'right' | 'left' = 'right'): EncodedText {
     const content = this.contentIds(text);
     const room = this.maxLength - this.numSpecialTokens;
     const truncated = content.length > room;
     const n = truncated ? room : content.length;
+    const from = truncated && truncation === 'left' ? content.length - room : 0;
     const prefix = this.prefixIds;
     const suffix = this.suffixIds;
     const ids = new Array<number>(n + prefix.length + suffix.length);
     let k = 0;
     for (let i = 0; i < prefix.length; i++) ids[k++] = prefix[i]!;
-    for (let i = 0; i < n; i++) ids[k++] = content[i]!;
+    for (let i = 0; i < n; i++) ids[k++] = content[from + i]!;
     for (let i = 0; i < suffix.length; i++) ids[k++] = suffix[i]!;
     return { ids, truncated };
   }

@@ -1,4 +1,5 @@
-// Nearest-neighbour search behind a small interface, so that an approximate index can replace
+// Exact nearest-neighbour search (the flat backend's scorer, also used by hard-negative mining)
+// behind a small interface, so that an approximate index can replace
 // the exact one: add(vectors) appends rows (ids 0, 1, … in the order added); search(queries, k)
 // gives each query its k best ids and scores, best first, padded with id −1 and score −Infinity
 // when the index holds fewer than k vectors. ExactIndex scores every stored vector:
@@ -15,13 +16,12 @@ import { toModelProto } from '../graph/serialise.js';
 import { l2normalize } from '../models/normalize.js';
 import { Session } from '../runtime/session.js';
 import { TopK } from '../evaluation/topk.js';
+import type { IndexMetric, Vectors } from './types.js';
 
-/** Row-major float32 vectors: `rows` rows of `dim` numbers. */
-export interface VectorBatch {
-  data: Float32Array;
-  rows: number;
-  dim: number;
-}
+export type { IndexMetric } from './types.js';
+
+/** Row-major float32 vectors: `rows` rows of `dim` numbers (the index layer's {@link Vectors}). */
+export type VectorBatch = Vectors;
 
 /** Per query, k ids and scores, best first: row r holds ids[r*k … r*k+k-1]. */
 export interface SearchResult {
@@ -43,8 +43,6 @@ export interface SearchIndex {
   /** Frees native resources (sessions); the index cannot be searched afterwards. */
   close(): Promise<void>;
 }
-
-export type IndexMetric = 'cosine' | 'dot';
 
 export interface ExactIndexOptions {
   /** 'cosine' (default): vectors are L2-normalised inside the search graph; 'dot': raw inner product. */
@@ -134,6 +132,13 @@ export class ExactIndex implements SearchIndex {
       r += n;
     }
     this.count += vectors.rows;
+  }
+
+  /** Drops the stored vectors (the search graph's session is kept for the next ones). */
+  clear(): void {
+    this.blocks.length = 0;
+    this.lastRows = 0;
+    this.count = 0;
   }
 
   private getSession(): Promise<Session> {

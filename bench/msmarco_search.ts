@@ -1,0 +1,83 @@
+// End to end on the real MS MARCO subset (../shared/data/msmarco, BEIR layout): a model (random
+// weights: no pretrained weights can be downloaded here, so absolute nDCG is low; the check is
+// that the indexes agree), `sentencekit index build` flat and usearch, with and without
+// chunking, `sentencekit search --queries` over the judged queries, nDCG@10 of each from the
+// qrels, and `sentencekit evaluate retrieval`'s cosine_ndcg@10 for the same model.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { retrievalMetrics } from '../src/evaluation/information_retrieval.js';
+import { SentenceTransformer } from '../src/models/sentence_transformer.js';
+
+const run = promisify(execFile);
+const MAIN = resolve(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [MAIN, ...args], { maxBuffer: 1 << 26 });
+  return stdout;
+}
+
+export async function qrelsOf(path: string): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    const f = line.trim().split('\t');
+    if (f.length < 3 || !/^-?\d+$/.test(f[2])) continue;
+    if (!out.has(f[0])) out.set(f[0], new Map());
+    out.get(f[0])!.set(f[1], Number(f[2]));
+  }
+  return out;
+}
+
+/** nDCG@10 (binary gain, as `evaluate retrieval`) of `search --queries` output over the judged queries. */
+export function ndcgOf(searchOut: string, qrels: Map<string, Map<string, number>>): { ndcg10: number; queries: number } {
+  const rankings: string[][] = [];
+  const rel: Map<string, number>[] = [];
+  for (const line of searchOut.trim().split('\n')) {
+    const r = JSON.parse(line) as { query_id: string; hits: { id: string }[] };
+    const g = qrels.get(r.query_id);
+    if (!g || ![...g.values()].some((x) => x > 0)) continue;
+    rankings.push(r.hits.map((h) => h.id));
+    rel.push(g);
+  }
+  return { ndcg10: retrievalMetrics(rankings, rel)['ndcg@10'], queries: rankings.length };
+}
+
+export async function msmarcoBench(dataDir: string, tokenizer: string): Promise<Record<string, unknown>> {
+  const tmp = await mkdtemp(join(tmpdir(), 'sk-msmarco-'));
+  try {
+    const model = join(tmp, 'model');
+    const m = await SentenceTransformer.create({ tokenizerDir: tokenizer, hidden: 128, layers: 2, heads: 4, intermediate: 256, seed: 11, maxSeqLength: 128 });
+    await m.save(model);
+    await m.close();
+    const corpus = join(dataDir, 'corpus.jsonl');
+    const queries = join(dataDir, 'queries.jsonl');
+    const qrelsPath = join(dataDir, 'qrels', 'test.tsv');
+    const qrels = await qrelsOf(qrelsPath);
+    const out: Record<string, unknown> = { model: 'random BERT 128×2 (seed 11), max 128 tokens', corpus: 'msmarco subset, 5,000 passages' };
+    const t = performance.now();
+    const ev = JSON.parse(await cli('evaluate', 'retrieval', '--model', model, '--corpus', corpus, '--queries', queries, '--qrels', qrelsPath)) as Record<string, number>;
+    out.evaluate_retrieval = { cosine_ndcg10: ev['cosine_ndcg@10'], seconds: +((performance.now() - t) / 1000).toFixed(1) };
+    const runs: Record<string, unknown> = {};
+    for (const [name, extra] of [['flat', ['--backend', 'flat']], ['usearch', []], ['flat_chunked', ['--backend', 'flat', '--chunk-tokens', '64', '--overlap', '8']], ['usearch_chunked', ['--chunk-tokens', '64', '--overlap', '8']]] as [string, string[]][]) {
+      const dir = join(tmp, name);
+      const b = JSON.parse(await cli('index', 'build', '--model', model, '--corpus', corpus, '--out', dir, ...extra)) as Record<string, unknown>;
+      const t1 = performance.now();
+      const s = await cli('search', '--index', dir, '--queries', queries, '--top-k', '10');
+      const secs = (performance.now() - t1) / 1000;
+      runs[name] = { ...ndcgOf(s, qrels), build_seconds: b.seconds, vectors: b.vectors, disk_bytes: b.disk_bytes, search_seconds_incl_start: +secs.toFixed(2) };
+    }
+    out.search = runs;
+    const nd = (k: string): number => (runs[k] as { ndcg10: number }).ndcg10;
+    out.checks = {
+      flat_equals_evaluate_retrieval: Math.abs(nd('flat') - ev['cosine_ndcg@10']) < 1e-9,
+      usearch_within_0_01_of_flat: Math.abs(nd('usearch') - nd('flat')) <= 0.01,
+      usearch_chunked_within_0_01_of_flat_chunked: Math.abs(nd('usearch_chunked') - nd('flat_chunked')) <= 0.01,
+    };
+    return out;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

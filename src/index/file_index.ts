@@ -1,0 +1,407 @@
+// The embedded backends' shared body: documents in memory (documents.ts), committed to an index
+// folder as segments (segments.ts), searched exactly (ExactIndex: ONNX MatMul + TopK over the
+// live rows) or through an ANN engine. A search with a filter first selects the matching rows
+// (filter.ts); when they are few (≤ exactBelow, default 20,000) they are scored exactly, else
+// the engine is asked for k' = k·live/matching·2 candidates (doubled until k pass the filter),
+// and exact scoring takes over when k' would exceed half the index. upsert and remove change
+// memory only; flush() commits them as one segment, so that a process killed at any point
+// reopens at its last flush. Takes the folder, the dimension, metric, model and an engine.
+
+import { mkdir } from 'node:fs/promises';
+import { ExactIndex } from './exact_search.js';
+import { matchesFilter, validateFilter } from './filter.js';
+import { checkBatch, checkVectors, DocStore, IndexInputError } from './documents.js';
+import {
+  annFileName,
+  describeFile,
+  diskBytes,
+  FORMAT,
+  verifyEntry,
+  readSegment,
+  removeUnreferenced,
+  writeManifest,
+  writeSegment,
+  type Manifest,
+  type Op,
+} from './segments.js';
+import { checkModel } from './model_info.js';
+import type { Hit, IndexMetric, IndexModelInfo, IndexStats, Metadata, SearchOptions, StoredDocument, VectorIndex, Vectors } from './types.js';
+
+/** An approximate-nearest-neighbour structure keyed by row. */
+export interface AnnEngine {
+  add(rows: Int32Array, vectors: Float32Array): void;
+  remove(rows: Int32Array): void;
+  /** Per query, up to k rows (−1 padded) and scores (higher is better), best first. */
+  search(queries: Vectors, k: number): { rows: Int32Array; scores: Float32Array };
+  /** Serialises the structure into `path`. */
+  save(path: string): void;
+  /** Replaces the structure by the one saved at `path` (already checked against the manifest). */
+  load(path: string): void;
+  /** Settings to record in the manifest. */
+  readonly options: Record<string, unknown>;
+  stats(): Record<string, unknown>;
+  close(): void;
+}
+
+export interface FileIndexOptions {
+  /** Matching rows at or below which a filtered search is exact (default 20000). */
+  exactBelow?: number;
+  /** onnxruntime threads of exact scoring. */
+  threads?: number;
+}
+
+const COMPACT_TAIL = 2;
+
+export class FileIndex implements VectorIndex {
+  readonly backend: string;
+  readonly dim: number;
+  readonly metric: IndexMetric;
+  readonly dir: string;
+  private readonly store: DocStore;
+  private pending: Op[] = [];
+  private pendingVectors: Float32Array[] = [];
+  private exact: ExactIndex;
+  private exactVersion = -1;
+  private exactRows: Int32Array = new Int32Array(0);
+  private scratch: ExactIndex;
+  private closed = false;
+  private readonly exactBelow: number;
+
+  private constructor(private manifest: Manifest, dir: string, private readonly engine: AnnEngine | null, opts: FileIndexOptions) {
+    this.backend = manifest.backend;
+    this.dim = manifest.dim;
+    this.metric = manifest.metric;
+    this.dir = dir;
+    this.store = new DocStore(manifest.dim);
+    this.exact = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
+    this.scratch = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
+    this.exactBelow = opts.exactBelow ?? 20000;
+  }
+
+  /** The stored float32 vector of a row (live or retired). */
+  vectorOfRow(row: number): Float32Array {
+    return this.store.vectorAt(row);
+  }
+
+  get model(): IndexModelInfo | undefined {
+    return this.manifest.model;
+  }
+
+  /** A new, empty index in `dir` (committed at once, so that it reopens). */
+  static async create(dir: string, backend: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, engine: AnnEngine | null, opts: FileIndexOptions = {}): Promise<FileIndex> {
+    if (!Number.isInteger(dim) || dim < 1) throw new IndexInputError(`createIndex: dim must be a positive integer, got ${String(dim)}`);
+    if (model !== undefined && model.dim !== dim) throw new IndexInputError(`createIndex: the model ${model.name} embeds in ${model.dim} dimensions, the index was asked for ${dim}`);
+    await mkdir(dir, { recursive: true });
+    const now = new Date().toISOString();
+    const m: Manifest = {
+      format: FORMAT, version: 1, backend, dim, metric, model, options: engine?.options ?? {},
+      nextRow: 0, nextSeq: 1, segments: [], created: now, updated: now,
+    };
+    const ix = new FileIndex(m, dir, engine, opts);
+    await writeManifest(dir, m);
+    await removeUnreferenced(dir, m);
+    return ix;
+  }
+
+  /** Reopens a committed index: the ANN snapshot, then the segments after it, replayed in order. */
+  static async open(dir: string, m: Manifest, engine: AnnEngine | null, opts: FileIndexOptions = {}): Promise<FileIndex> {
+    const ix = new FileIndex(m, dir, engine, opts);
+    let annSeq = 0;
+    if (engine && m.ann) {
+      await verifyEntry(dir, m.ann);
+      engine.load(`${dir}/${m.ann.file}`);
+      annSeq = m.ann.seq;
+    }
+    for (const s of m.segments) {
+      const { ops, vectors } = await readSegment(dir, s, m.dim);
+      ix.replay(ops, vectors, engine !== null && s.seq > annSeq);
+    }
+    return ix;
+  }
+
+  private replay(ops: Op[], vectors: Float32Array, toEngine: boolean): void {
+    const dim = this.dim;
+    let v = 0;
+    const added: number[] = [];
+    const removed: number[] = [];
+    const flushEngine = (): void => {
+      if (!toEngine || !this.engine) return;
+      if (removed.length) this.engine.remove(Int32Array.from(removed));
+      if (added.length) this.engine.add(Int32Array.from(added), this.store.gather(Int32Array.from(added)));
+      added.length = 0;
+      removed.length = 0;
+    };
+    for (const o of ops) {
+      if (o.op === 'put') {
+        const old = this.store.put(o.row, o.id, vectors.subarray(v * dim, (v + 1) * dim), o.metadata, o.text);
+        v++;
+        if (old >= 0) {
+          const i = added.indexOf(old);
+          if (i >= 0) added.splice(i, 1);
+          else removed.push(old);
+        }
+        added.push(o.row);
+      } else {
+        const old = this.store.retire(o.id);
+        if (old >= 0) {
+          const i = added.indexOf(old);
+          if (i >= 0) added.splice(i, 1);
+          else removed.push(old);
+        }
+      }
+    }
+    flushEngine();
+  }
+
+  private live(what: string): void {
+    if (this.closed) throw new Error(`${what}: the index ${this.dir} was closed`);
+  }
+
+  async upsert(ids: string[], vectors: Vectors, metadata?: (Metadata | undefined)[], texts?: (string | undefined)[]): Promise<void> {
+    this.live('upsert');
+    checkBatch(`upsert into ${this.dir}`, this.dim, ids, vectors, metadata, texts);
+    const dim = this.dim;
+    const newRows = new Int32Array(ids.length);
+    const oldRows: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const row = this.manifest.nextRow++;
+      newRows[i] = row;
+      const vec = vectors.data.subarray(i * dim, (i + 1) * dim);
+      const m = metadata?.[i] === undefined ? undefined : { ...metadata[i] };
+      const t = texts?.[i];
+      const old = this.store.put(row, ids[i], vec, m, t);
+      if (old >= 0) oldRows.push(old);
+      const op: Op = { op: 'put', row, id: ids[i] };
+      if (m !== undefined) op.metadata = m;
+      if (t !== undefined) op.text = t;
+      this.pending.push(op);
+    }
+    this.pendingVectors.push(vectors.data.slice(0, ids.length * dim));
+    if (this.engine) {
+      if (oldRows.length) this.engine.remove(Int32Array.from(oldRows));
+      this.engine.add(newRows, vectors.data.subarray(0, ids.length * dim));
+    }
+  }
+
+  async remove(ids: string[]): Promise<number> {
+    this.live('remove');
+    if (!Array.isArray(ids)) throw new IndexInputError('remove: ids must be an array of strings');
+    const rows: number[] = [];
+    for (const id of ids) {
+      if (typeof id !== 'string') throw new IndexInputError(`remove: ids must be strings, got ${JSON.stringify(id)}`);
+    }
+    for (const id of ids) {
+      const r = this.store.retire(id);
+      if (r >= 0) {
+        rows.push(r);
+        this.pending.push({ op: 'del', id });
+      }
+    }
+    if (this.engine && rows.length) this.engine.remove(Int32Array.from(rows));
+    return rows.length;
+  }
+
+  /** Rows the filter admits (all live rows without one). */
+  private candidates(opts: SearchOptions | undefined): Int32Array | null {
+    if (opts?.filter === undefined) return null;
+    validateFilter(opts.filter, this.store.fields.types());
+    const live = this.store.liveRows();
+    const keep: number[] = [];
+    for (const r of live) if (matchesFilter(opts.filter, this.store.metadataAt(r))) keep.push(r);
+    return Int32Array.from(keep);
+  }
+
+  private async exactOver(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
+    let index: ExactIndex;
+    let map: Int32Array;
+    if (rows === null) {
+      if (this.exactVersion !== this.store.version) {
+        this.exactRows = this.store.liveRows();
+        this.exact.clear();
+        this.exact.add({ data: this.store.gather(this.exactRows), rows: this.exactRows.length, dim: this.dim });
+        this.exactVersion = this.store.version;
+      }
+      index = this.exact;
+      map = this.exactRows;
+    } else {
+      this.scratch.clear();
+      this.scratch.add({ data: this.store.gather(rows), rows: rows.length, dim: this.dim });
+      index = this.scratch;
+      map = rows;
+    }
+    const res = await index.search(queries, k);
+    const out = new Int32Array(res.ids.length);
+    for (let i = 0; i < out.length; i++) out[i] = res.ids[i] < 0 ? -1 : map[res.ids[i]];
+    if (rows !== null) this.scratch.clear();
+    return { rows: out, scores: res.scores };
+  }
+
+  private filteredAnn(engine: AnnEngine, allowed: Int32Array, queries: Vectors, k: number): { rows: Int32Array; scores: Float32Array } | null {
+    const live = this.store.count;
+    const ok = new Uint8Array(this.store.rows);
+    for (const r of allowed) ok[r] = 1;
+    let kk = Math.ceil((k * live) / Math.max(1, allowed.length)) * 2;
+    const nq = queries.rows;
+    const rows = new Int32Array(nq * k).fill(-1);
+    const scores = new Float32Array(nq * k).fill(Number.NEGATIVE_INFINITY);
+    let todo = Array.from({ length: nq }, (_, i) => i);
+    while (todo.length > 0) {
+      if (kk > live / 2) return null;
+      const sub: Vectors = { data: gatherRows(queries, todo), rows: todo.length, dim: this.dim };
+      const res = engine.search(sub, kk);
+      const next: number[] = [];
+      todo.forEach((q, i) => {
+        let n = 0;
+        for (let j = 0; j < kk && n < k; j++) {
+          const r = res.rows[i * kk + j];
+          if (r >= 0 && ok[r]) {
+            rows[q * k + n] = r;
+            scores[q * k + n] = res.scores[i * kk + j];
+            n++;
+          }
+        }
+        if (n < Math.min(k, allowed.length)) next.push(q);
+      });
+      todo = next;
+      kk *= 2;
+    }
+    return { rows, scores };
+  }
+
+  async search(queries: Vectors, k: number, opts?: SearchOptions): Promise<Hit[][]> {
+    this.live('search');
+    checkVectors(`search ${this.dir}`, this.dim, queries, 'queries');
+    if (!Number.isInteger(k) || k < 1) throw new IndexInputError(`search: k must be a positive integer, got ${String(k)}`);
+    if (opts?.model !== undefined) checkModel(this.manifest.model, opts.model, this.dir);
+    const allowed = this.candidates(opts);
+    let res: { rows: Int32Array; scores: Float32Array } | null = null;
+    const kk = Math.min(k, Math.max(1, allowed?.length ?? this.store.count));
+    if (this.engine && this.store.count > 0) {
+      if (allowed === null) res = this.engine.search(queries, kk);
+      else if (allowed.length > this.exactBelow) res = this.filteredAnn(this.engine, allowed, queries, kk);
+    }
+    if (res === null) res = await this.exactOver(allowed, queries, kk);
+    const include = opts?.includeDocuments ?? true;
+    const out: Hit[][] = [];
+    for (let q = 0; q < queries.rows; q++) {
+      const hits: Hit[] = [];
+      for (let j = 0; j < kk; j++) {
+        const r = res.rows[q * kk + j];
+        if (r < 0) break;
+        const id = this.store.idAt(r);
+        if (id === null) continue;
+        const h: Hit = { id, score: res.scores[q * kk + j] };
+        if (include) {
+          const t = this.store.textAt(r);
+          const m = this.store.metadataAt(r);
+          if (t !== undefined) h.text = t;
+          if (m !== undefined) h.metadata = m;
+        }
+        hits.push(h);
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+
+  async get(ids: string[]): Promise<(StoredDocument | undefined)[]> {
+    this.live('get');
+    return ids.map((id) => {
+      const r = this.store.row(id);
+      if (r === undefined) return undefined;
+      const d: StoredDocument = { id, vector: this.store.vectorAt(r).slice() };
+      const m = this.store.metadataAt(r);
+      const t = this.store.textAt(r);
+      if (m !== undefined) d.metadata = m;
+      if (t !== undefined) d.text = t;
+      return d;
+    });
+  }
+
+  async stats(): Promise<IndexStats> {
+    return {
+      backend: this.backend,
+      count: this.store.count,
+      dim: this.dim,
+      metric: this.metric,
+      model: this.manifest.model,
+      diskBytes: await diskBytes(this.dir, this.manifest),
+      segments: this.manifest.segments.length,
+      uncommitted: this.pending.length,
+      ...(this.engine?.stats() ?? {}),
+    };
+  }
+
+  /** Commits pending operations as one segment (tail segments merged geometrically). */
+  async flush(): Promise<void> {
+    this.live('flush');
+    if (this.pending.length === 0) return;
+    const m = this.manifest;
+    const seq = m.nextSeq;
+    const vecs = concat(this.pendingVectors);
+    const seg = await writeSegment(this.dir, seq, this.pending, vecs);
+    const next: Manifest = { ...m, nextSeq: seq + 1, segments: [...m.segments, seg] };
+    await this.mergeTail(next);
+    await writeManifest(this.dir, next);
+    this.manifest = next;
+    this.pending = [];
+    this.pendingVectors = [];
+    await removeUnreferenced(this.dir, next);
+  }
+
+  /** Merges the newest segments after the ANN snapshot while the older one is at most COMPACT_TAIL× the newer (a log of log-many segments). */
+  private async mergeTail(m: Manifest): Promise<void> {
+    const annSeq = m.ann?.seq ?? 0;
+    while (m.segments.length >= 2) {
+      const a = m.segments[m.segments.length - 2];
+      const b = m.segments[m.segments.length - 1];
+      if (a.seq <= annSeq && this.engine) break;
+      if (a.puts + a.dels > COMPACT_TAIL * (b.puts + b.dels)) break;
+      const sa = await readSegment(this.dir, a, this.dim);
+      const sb = await readSegment(this.dir, b, this.dim);
+      const seq = m.nextSeq++;
+      const merged = await writeSegment(this.dir, seq, [...sa.ops, ...sb.ops], concat([sa.vectors, sb.vectors]));
+      m.segments = [...m.segments.slice(0, -2), merged];
+    }
+  }
+
+  /** Commits, saves the ANN structure (so that reopening replays nothing) and frees native resources. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    const m = this.manifest;
+    const lastSeq = m.segments.length ? m.segments[m.segments.length - 1].seq : 0;
+    if (this.engine && lastSeq > (m.ann?.seq ?? 0)) {
+      const file = annFileName(m.nextSeq);
+      this.engine.save(`${this.dir}/${file}`);
+      const entry = await describeFile(this.dir, file);
+      const next: Manifest = { ...m, nextSeq: m.nextSeq + 1, ann: { ...entry, seq: lastSeq } };
+      await writeManifest(this.dir, next);
+      this.manifest = next;
+      await removeUnreferenced(this.dir, next);
+    }
+    this.closed = true;
+    this.engine?.close();
+    await this.exact.close();
+    await this.scratch.close();
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Float32Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function gatherRows(v: Vectors, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * v.dim);
+  rows.forEach((r, i) => out.set(v.data.subarray(r * v.dim, (r + 1) * v.dim), i * v.dim));
+  return out;
+}

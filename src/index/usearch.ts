@@ -1,0 +1,205 @@
+// Backend `usearch`, the embedded ANN default: an HNSW graph from the usearch library (Unum),
+// keyed by row, beside the documents in the index folder (file_index.ts). Scores: usearch's
+// distances are 1 − cos(q, v) ('cos') and 1 − q·v ('ip'), so score = 1 − distance. Options:
+// connectivity M (default 16), expansionAdd efConstruction (128), expansionSearch ef (64),
+// quantization of the graph's own copy of the vectors ('i8' default for cosine, 'f32' for dot;
+// 'f16'); with 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored
+// vectors (rescore × k candidates, default 4), so scores are exact and the graph is 4× smaller.
+// For cosine the graph receives L2-normalised copies (components in [−1, 1], as int8 needs;
+// cosine does not change). threads: search/insert threads (0 = all cores).
+
+import { createRequire } from 'node:module';
+import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
+import { IndexInputError } from './documents.js';
+import type { Manifest } from './segments.js';
+import type { IndexMetric, IndexModelInfo, Vectors } from './types.js';
+
+export const USEARCH = 'usearch';
+
+export interface UsearchOptions {
+  connectivity?: number;
+  expansionAdd?: number;
+  expansionSearch?: number;
+  quantization?: 'f32' | 'f16' | 'i8';
+  /** Candidates fetched per hit and rescored in float32 when quantization is not f32 (default 4). */
+  rescore?: number;
+  threads?: number;
+}
+
+interface UsearchMatches {
+  keys: BigUint64Array;
+  distances: Float32Array;
+  counts?: BigUint64Array;
+}
+
+interface UsearchIndex {
+  add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
+  search(vectors: Float32Array, k: number, threads: number): UsearchMatches;
+  remove(keys: BigUint64Array): number | number[];
+  size(): number;
+  capacity(): number;
+  save(path: string): void;
+  load(path: string): void;
+}
+
+interface UsearchModule {
+  Index: new (cfg: { dimensions: number; metric: string; quantization: string; connectivity: number; expansion_add: number; expansion_search: number; multi: boolean }) => UsearchIndex;
+}
+
+const require = createRequire(import.meta.url);
+
+function positive(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new IndexInputError(`usearch: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The usearch engine behind FileIndex. */
+export class UsearchEngine implements AnnEngine {
+  readonly options: Record<string, unknown>;
+  private index: UsearchIndex;
+  private readonly threads: number;
+  private readonly rescore: number;
+  private readonly quantized: boolean;
+
+  constructor(
+    private readonly dim: number,
+    private readonly metric: IndexMetric,
+    o: UsearchOptions,
+    /** Float32 vector of a row (for rescoring quantized candidates). */
+    private readonly vectorOf: (row: number) => Float32Array,
+  ) {
+    const q = o.quantization ?? (metric === 'cosine' ? 'i8' : 'f32');
+    if (!['f32', 'f16', 'i8'].includes(q)) throw new IndexInputError(`usearch: quantization must be f32, f16 or i8, got ${JSON.stringify(q)}`);
+    this.options = {
+      connectivity: positive(o.connectivity, 'connectivity', 16),
+      expansionAdd: positive(o.expansionAdd, 'expansionAdd', 128),
+      expansionSearch: positive(o.expansionSearch, 'expansionSearch', 64),
+      quantization: q,
+      rescore: positive(o.rescore, 'rescore', 4),
+    };
+    this.threads = o.threads ?? 0;
+    this.rescore = this.options.rescore as number;
+    this.quantized = q !== 'f32';
+    this.index = this.make();
+  }
+
+  private make(): UsearchIndex {
+    const lib = require('usearch') as UsearchModule;
+    return new lib.Index({
+      dimensions: this.dim,
+      metric: this.metric === 'cosine' ? 'cos' : 'ip',
+      quantization: this.options.quantization as string,
+      connectivity: this.options.connectivity as number,
+      expansion_add: this.options.expansionAdd as number,
+      expansion_search: this.options.expansionSearch as number,
+      multi: false,
+    });
+  }
+
+  /** Unit-length copies of the rows for the cosine graph (the vectors themselves for dot). */
+  private prepare(v: Float32Array, rows: number): Float32Array {
+    if (this.metric !== 'cosine') return v;
+    const dim = this.dim;
+    const out = v.slice(0, rows * dim);
+    for (let r = 0; r < rows; r++) {
+      let n = 0;
+      for (let d = 0; d < dim; d++) n += out[r * dim + d] * out[r * dim + d];
+      const inv = 1 / Math.max(Math.sqrt(n), 1e-12);
+      for (let d = 0; d < dim; d++) out[r * dim + d] *= inv;
+    }
+    return out;
+  }
+
+  add(rows: Int32Array, vectors: Float32Array): void {
+    if (rows.length === 0) return;
+    const keys = new BigUint64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) keys[i] = BigInt(rows[i]);
+    this.index.add(keys, this.prepare(vectors, rows.length), this.threads);
+  }
+
+  remove(rows: Int32Array): void {
+    if (rows.length === 0) return;
+    const keys = new BigUint64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) keys[i] = BigInt(rows[i]);
+    this.index.remove(keys);
+  }
+
+  search(queries: Vectors, k: number): { rows: Int32Array; scores: Float32Array } {
+    const nq = queries.rows;
+    const rows = new Int32Array(nq * k).fill(-1);
+    const scores = new Float32Array(nq * k).fill(Number.NEGATIVE_INFINITY);
+    if (nq === 0 || this.index.size() === 0) return { rows, scores };
+    const kk = this.quantized ? k * this.rescore : k;
+    const data = queries.data.length === nq * this.dim ? queries.data : queries.data.subarray(0, nq * this.dim);
+    const m = this.index.search(this.prepare(data, nq), kk, this.threads);
+    for (let q = 0; q < nq; q++) {
+      const count = m.counts ? Number(m.counts[q]) : m.keys.length;
+      const base = m.counts ? q * kk : 0;
+      if (!this.quantized) {
+        for (let j = 0; j < Math.min(count, k); j++) {
+          rows[q * k + j] = Number(m.keys[base + j]);
+          scores[q * k + j] = 1 - m.distances[base + j];
+        }
+        continue;
+      }
+      const qv = data.subarray(q * this.dim, (q + 1) * this.dim);
+      const cand: { row: number; score: number }[] = [];
+      for (let j = 0; j < count; j++) {
+        const row = Number(m.keys[base + j]);
+        cand.push({ row, score: this.exactScore(qv, this.vectorOf(row)) });
+      }
+      cand.sort((a, b) => b.score - a.score || a.row - b.row);
+      for (let j = 0; j < Math.min(k, cand.length); j++) {
+        rows[q * k + j] = cand[j].row;
+        scores[q * k + j] = cand[j].score;
+      }
+    }
+    return { rows, scores };
+  }
+
+  /** Float32 rescoring of a few candidates: cos or dot of two vectors. */
+  private exactScore(a: Float32Array, b: Float32Array): number {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return this.metric === 'dot' ? dot : dot / (Math.max(Math.sqrt(na), 1e-12) * Math.max(Math.sqrt(nb), 1e-12));
+  }
+
+  save(path: string): void {
+    this.index.save(path);
+  }
+
+  load(path: string): void {
+    this.index = this.make();
+    this.index.load(path);
+  }
+
+  stats(): Record<string, unknown> {
+    return { ann: { library: 'usearch', size: this.index.size(), ...this.options } };
+  }
+
+  close(): void {
+    this.index = this.make();
+  }
+}
+
+export async function createUsearch(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
+  let ix: FileIndex | null = null;
+  const engine = new UsearchEngine(dim, metric, o, (row) => ix!.vectorOfRow(row));
+  ix = await FileIndex.create(dir, USEARCH, dim, metric, model, engine, o);
+  return ix;
+}
+
+export async function openUsearch(dir: string, m: Manifest, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
+  let ix: FileIndex | null = null;
+  const saved = m.options as UsearchOptions;
+  const engine = new UsearchEngine(m.dim, m.metric, { ...saved, expansionSearch: o.expansionSearch ?? saved.expansionSearch, threads: o.threads }, (row) => ix!.vectorOfRow(row));
+  ix = await FileIndex.open(dir, m, engine, o);
+  return ix;
+}

@@ -1,0 +1,90 @@
+// The usearch backend's own paths: a filtered search with more matches than the exact limit
+// (ANN with oversampling, every hit satisfying the filter, the filtered top k found), int8
+// storage with float32 rescoring (scores equal to the exact cosine), and a removal followed by
+// a reopen that replays segments after the saved ANN structure.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createIndex, openIndex, type Vectors } from '../src/index/index.js';
+import { Rng } from '../src/models/init.js';
+
+const root = await mkdtemp(join(tmpdir(), 'sk-index-ann-'));
+after(() => rm(root, { recursive: true, force: true }));
+
+const DIM = 16;
+const N = 400;
+function vectors(n: number, seed: number): Vectors {
+  const data = new Float32Array(n * DIM);
+  new Rng(seed).fillNormal(data, 1);
+  return { data, rows: n, dim: DIM };
+}
+const base = vectors(N, 1);
+const queries = vectors(5, 2);
+const ids = Array.from({ length: N }, (_, i) => `v${i}`);
+const meta = ids.map((_, i) => ({ group: i % 4 }));
+
+function cos(a: Float32Array, b: Float32Array): number {
+  let d = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return d / Math.sqrt(na * nb);
+}
+const row = (v: Vectors, i: number): Float32Array => v.data.subarray(i * DIM, (i + 1) * DIM);
+
+test('usearch: a filter matching more than the exact limit goes through the ANN graph, oversampled', async () => {
+  const ix = await createIndex({ backend: 'usearch', dir: join(root, 'f'), dim: DIM, exactBelow: 10, usearch: { expansionSearch: 200 } });
+  await ix.upsert(ids, base, meta);
+  const hits = await ix.search(queries, 10, { filter: { group: { $in: [1, 2] } } });
+  for (let q = 0; q < 5; q++) {
+    assert.equal(hits[q].length, 10);
+    for (const h of hits[q]) assert.ok([1, 2].includes(h.metadata!.group as number));
+    const want = ids.map((id, i) => ({ id, s: cos(row(queries, q), row(base, i)), g: i % 4 })).filter((x) => x.g === 1 || x.g === 2).sort((a, b) => b.s - a.s).slice(0, 10);
+    const found = hits[q].filter((h) => want.some((w) => w.id === h.id)).length;
+    assert.ok(found >= 9, `recall@10 of the filtered ANN search ${found / 10}`);
+  }
+  await ix.close();
+});
+
+test('usearch: int8 storage with float32 rescoring gives exact cosine scores', async () => {
+  const ix = await createIndex({ backend: 'usearch', dir: join(root, 'q'), dim: DIM, usearch: { quantization: 'i8', rescore: 8 } });
+  await ix.upsert(ids, base);
+  const hits = await ix.search(queries, 5);
+  for (let q = 0; q < 5; q++) {
+    for (const h of hits[q]) assert.ok(Math.abs(h.score - cos(row(queries, q), row(base, Number(h.id.slice(1))))) < 1e-5);
+    for (let j = 1; j < 5; j++) assert.ok(hits[q][j - 1].score >= hits[q][j].score);
+  }
+  assert.equal((await ix.stats()).ann && ((await ix.stats()).ann as { quantization: string }).quantization, 'i8');
+  await ix.close();
+  const again = await openIndex(join(root, 'q'));
+  assert.deepEqual((await again.search(queries, 5)).map((h) => h.map((x) => x.id)), hits.map((h) => h.map((x) => x.id)));
+  await again.close();
+});
+
+test('usearch: changes after the saved ANN structure are replayed on reopen', async () => {
+  const dir = join(root, 'r');
+  const ix = await createIndex({ backend: 'usearch', dir, dim: DIM });
+  await ix.upsert(ids.slice(0, 200), { data: base.data.subarray(0, 200 * DIM), rows: 200, dim: DIM });
+  await ix.close(); // saves the ANN structure
+  const a = await openIndex(dir);
+  await a.remove(['v3']);
+  await a.upsert(ids.slice(200), { data: base.data.subarray(200 * DIM), rows: 200, dim: DIM });
+  await a.upsert(['v7'], { data: row(base, 300).slice(), rows: 1, dim: DIM });
+  await a.flush(); // committed, but no new ANN snapshot (as after a kill)
+  const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { ann: { seq: number }; segments: { seq: number }[] };
+  assert.ok(m.segments.some((s) => s.seq > m.ann.seq), 'segments after the ANN snapshot');
+  const b = await openIndex(dir);
+  assert.equal((await b.stats()).count, 399);
+  const self = await b.search({ data: row(base, 3).slice(), rows: 1, dim: DIM }, 3);
+  assert.ok(!self[0].some((h) => h.id === 'v3'));
+  const moved = await b.search({ data: row(base, 300).slice(), rows: 1, dim: DIM }, 2);
+  assert.deepEqual(new Set(moved[0].map((h) => h.id)), new Set(['v7', 'v300']));
+  const old7 = await b.search({ data: row(base, 7).slice(), rows: 1, dim: DIM }, 1);
+  assert.notEqual(old7[0][0].id, 'v7');
+  await b.close();
+});

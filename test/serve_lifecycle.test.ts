@@ -91,8 +91,11 @@ test('/health answers while a long batch runs; logs are JSON with request ids', 
     const ref = await reference.encode(texts, { normalize: true });
     (r.body as number[][]).forEach((v, i) => assert.ok(maxAbsDiff(v, ref[i]) <= 1e-6));
     assert.ok(healthTimes.length >= 2, `the batch took ${bigMs.toFixed(0)} ms; /health was answered ${healthTimes.length} times meanwhile`);
-    const slowest = Math.max(...healthTimes);
-    assert.ok(slowest < Math.max(100, bigMs / 3), `/health took up to ${slowest.toFixed(0)} ms while a ${bigMs.toFixed(0)} ms batch ran`);
+    // a blocked event loop answers /health once, after the batch; a free one answers it quickly
+    // and often (the median, so that one slow answer on a busy machine does not decide)
+    const sorted = [...healthTimes].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    assert.ok(median < Math.max(100, bigMs / 4), `/health took ${median.toFixed(0)} ms (median of ${sorted.length}) while a ${bigMs.toFixed(0)} ms batch ran`);
     const completed = c.logs.filter((l) => l.msg === 'request completed');
     assert.ok(completed.length > 0 && completed.every((l) => typeof l.reqId === 'string'), 'JSON log lines with request ids');
   } finally {

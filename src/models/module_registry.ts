@@ -14,10 +14,11 @@ import { loadTransformerModule } from './transformer.js';
 export const MEAN_POOLING_DEFAULT = '__mean_pooling__';
 
 const LOADERS: readonly [types: readonly string[], load: ModuleLoader][] = [
-  [['sentence_transformers.models.Transformer', 'sentence_transformers.models.transformer.Transformer'], loadTransformerModule],
-  [['sentence_transformers.models.Pooling', 'sentence_transformers.models.pooling.Pooling'], async (c) => ({ module: await Pooling.load(c.dir) })],
-  [['sentence_transformers.models.Dense', 'sentence_transformers.models.dense.Dense'], async (c) => ({ module: await Dense.load(c.dir) })],
-  [['sentence_transformers.models.Normalize', 'sentence_transformers.models.normalize.Normalize'], async () => ({ module: new Normalize() })],
+  // each kind under the names sentence-transformers writes: up to 5.x, and from 6.0
+  [['sentence_transformers.models.Transformer', 'sentence_transformers.models.transformer.Transformer', 'sentence_transformers.base.modules.transformer.Transformer'], loadTransformerModule],
+  [['sentence_transformers.models.Pooling', 'sentence_transformers.models.pooling.Pooling', 'sentence_transformers.sentence_transformer.modules.pooling.Pooling'], async (c) => ({ module: await Pooling.load(c.dir) })],
+  [['sentence_transformers.models.Dense', 'sentence_transformers.models.dense.Dense', 'sentence_transformers.base.modules.dense.Dense'], async (c) => ({ module: await Dense.load(c.dir) })],
+  [['sentence_transformers.models.Normalize', 'sentence_transformers.models.normalize.Normalize', 'sentence_transformers.base.modules.normalize.Normalize'], async () => ({ module: new Normalize() })],
   [[MEAN_POOLING_DEFAULT], async (c) => {
     const first = c.previous[0];
     if (!first || !isInputModule(first)) throw new ModelFormatError(`${c.modelDir}: mean pooling needs a Transformer before it`);
@@ -35,6 +36,6 @@ export function moduleLoader(type: string, modelDir: string): ModuleLoader {
 
 /** The supported module kinds, for error messages: "Transformer (bert), Pooling, Dense, Normalize". */
 export function supportedModules(): string {
-  const kinds = [...new Set(LOADERS.flatMap(([t]) => t).filter((t) => t.split('.').length === 3).map((t) => t.split('.')[2]))];
+  const kinds = [...new Set(LOADERS.flatMap(([t]) => t).filter((t) => t.startsWith('sentence_transformers.models.') && t.split('.').length === 3).map((t) => t.split('.')[2]))];
   return kinds.map((k) => (k === 'Transformer' ? `Transformer (${architectureNames().join(', ')})` : k)).join(', ');
 }

@@ -72,6 +72,20 @@ export class Pooling implements Module {
     const path = join(dir, 'config.json');
     const obj = await readJsonObject(path);
     const f = new Fields(obj, path);
+    // sentence-transformers 6 writes embedding_dimension and pooling_mode ("mean" or a list); earlier versions a flag per mode
+    if (f.has('pooling_mode')) {
+      const pm = obj.pooling_mode;
+      const names = typeof pm === 'string' ? [pm] : Array.isArray(pm) && pm.every((x) => typeof x === 'string') ? (pm as string[]) : null;
+      if (!names || names.length === 0) throw new ModelFormatError(`${path}: "pooling_mode" must be a mode name or a list of them, found ${JSON.stringify(pm)}`);
+      const modes = names.map((n) => {
+        try {
+          return Pooling.parseMode(n);
+        } catch (e) {
+          throw new ModelFormatError(`${path}: pooling_mode: ${(e as Error).message}`);
+        }
+      });
+      return new Pooling(f.int(f.has('embedding_dimension') ? 'embedding_dimension' : 'word_embedding_dimension', undefined, 1), modes, f.bool('include_prompt', true));
+    }
     const modes = POOLING_MODES.filter((m) => f.bool(KEYS[m], false));
     if (modes.length === 0) throw new ModelFormatError(`${path}: no pooling mode is enabled (set one of ${Object.values(KEYS).join(', ')} to true)`);
     return new Pooling(f.int('word_embedding_dimension', undefined, 1), modes, f.bool('include_prompt', true));

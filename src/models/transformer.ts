@@ -153,7 +153,11 @@ export class Transformer implements InputModule {
 export async function loadTransformerModule(ctx: ModuleLoadContext): Promise<LoadedModule> {
   const sbPath = join(ctx.dir, 'sentence_bert_config.json');
   const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
-  const maxSeq = ctx.maxSeqLength ?? sb.int('max_seq_length', 512, 1);
+  // sentence-transformers 6 keeps the length in tokenizer_config.json's model_max_length
+  const tcPath = join(ctx.dir, 'tokenizer_config.json');
+  const tc = sb.has('max_seq_length') ? null : new Fields((await readJsonObject(tcPath, true)) ?? {}, tcPath);
+  const fileMax = tc?.has('model_max_length') ? tc.num('model_max_length', 512) : sb.int('max_seq_length', 512, 1);
+  const maxSeq = ctx.maxSeqLength ?? (Number.isInteger(fileMax) && fileMax >= 1 ? fileMax : 512);
   const t = await Transformer.load(ctx.dir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
   if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.config.maxPositionEmbeddings, join(ctx.dir, 'config.json'));
   return { module: t, tokenizer: await Tokenizer.fromDir(ctx.dir, { maxLength: t.maxSeqLength }) };

@@ -12,6 +12,9 @@ import type { ParamSource } from '../params.js';
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
 
+/** The activation names config.json may give (swish is read as silu). */
+export const ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'];
+
 /** The sizes every encoder family has (an architecture's config extends it with its own). */
 export interface EncoderConfig {
   modelType: string;

@@ -23,6 +23,7 @@ import { TrainStep } from './train_step.js';
 import type { TrainableParam } from './param_source.js';
 import { AccumulatingStep } from './accumulate.js';
 import { CachedMultipleNegativesRankingLoss } from '../losses/cached_multiple_negatives_ranking_loss.js';
+import { BertTransformer } from '../models/transformer.js';
 
 export interface Example {
   texts: string[];
@@ -129,15 +130,18 @@ export class Trainer {
 
   private prepare(): Prepared[] {
     const tok = this.model.tokenizer;
-    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    const input = this.model.inputModule;
+    const maxPos = input instanceof BertTransformer ? input.config.maxPositionEmbeddings : Infinity;
     const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, maxPos);
-    this.model.transformer.maxSeqLength = L;
+    input.maxSeqLength = L;
+    // truncation keeps the trailing special tokens ([SEP]); a tokenizer without them cuts plainly
+    const tail = tok.numSpecialTokens > 0 ? 1 : 0;
     return this.datasets.map((d, i) => {
       const cols = d.examples[0].texts.length;
       const ids: number[][][] = Array.from({ length: cols }, () => []);
       for (const e of d.examples) {
         const enc = tok.encodeBatch(e.texts);
-        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - 1), x.ids[x.ids.length - 1]] : x.ids));
+        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - tail), ...x.ids.slice(x.ids.length - tail)] : x.ids));
       }
       return { name: d.name ?? `dataset${i}`, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
     });
@@ -180,7 +184,8 @@ export class Trainer {
       await mkdir(outputDir, { recursive: true });
       await cleanInterruptedWrites(outputDir);
     }
-    for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
+    const fileDtypes = this.model.inputModule.fileDtypes;
+    for (const k of fileDtypes.keys()) fileDtypes.set(k, 'F32');
     const prep = this.prepare();
     const epoch0 = this.schedule(prep, 0);
     const stepsPerEpoch = Math.ceil(epoch0.length / a.gradientAccumulationSteps);

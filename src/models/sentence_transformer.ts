@@ -23,7 +23,7 @@ import { Normalize, normalizeRows } from './normalize.js';
 import { InitializerSource } from './params.js';
 import { Pooling, type PoolingMode } from './pooling.js';
 import { BertTransformer } from './transformer.js';
-import { StaticEmbedding, STATIC_EMBEDDING_TYPES, truncationLength } from './static_embedding.js';
+import { StaticEmbedding, STATIC_EMBEDDING_TYPES, truncationLength, UNLIMITED_TOKENS } from './static_embedding.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
 
 export type Module = BertTransformer | StaticEmbedding | Pooling | Dense | Normalize;
@@ -264,7 +264,9 @@ export class SentenceTransformer {
    * [+ Normalize].
    */
   static async createStatic(o: { tokenizerDir: string; dim?: number; weights?: Float32Array; seed?: number; normalize?: boolean }): Promise<SentenceTransformer> {
-    const maxLength = await truncationLength(join(o.tokenizerDir, 'tokenizer.json'));
+    // a folder with vocab.txt only: the tokenizer.json written on save has no truncation either
+    const tj = join(o.tokenizerDir, 'tokenizer.json');
+    const maxLength = (await access(tj).then(() => true, () => false)) ? await truncationLength(tj) : UNLIMITED_TOKENS;
     const tokenizer = await Tokenizer.fromDir(o.tokenizerDir, { maxLength, addSpecialTokens: false });
     const V = tokenizer.vocabSize;
     let se: StaticEmbedding;

@@ -25,6 +25,7 @@ import { Pooling, type PoolingMode } from './pooling.js';
 import { BertTransformer } from './transformer.js';
 import { StaticEmbedding, STATIC_EMBEDDING_TYPES, truncationLength, UNLIMITED_TOKENS } from './static_embedding.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
+import { resolveModelSpec } from './default_model.js';
 
 export type Module = BertTransformer | StaticEmbedding | Pooling | Dense | Normalize;
 
@@ -148,9 +149,12 @@ export class SentenceTransformer {
 
   // ---------------------------------------------------------------- loading
 
-  /** Loads a sentence-transformers model from a directory or a Hugging Face Hub id. */
-  static async load(dirOrHubId: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
-    const dir = await resolveModelDir(dirOrHubId, opts);
+  /**
+   * Loads a sentence-transformers model from a directory or a Hugging Face Hub id; with none
+   * (undefined or ''), the built-in model (sentencekit-static-en) that ships with the package.
+   */
+  static async load(dirOrHubId?: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+    const dir = await resolveModelDir(resolveModelSpec(dirOrHubId), opts);
     if (opts.backend === 'onnx') opts = { ...opts, file: await onnxBackendFile(dir, opts.file) };
     else if (opts.backend !== undefined && opts.backend !== 'graph') throw new Error(`backend must be 'graph' or 'onnx', got ${JSON.stringify(opts.backend)}`);
     const modulesJson = await readModulesJson(dir);

@@ -5,6 +5,7 @@
 
 import { extname } from 'node:path';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import { countLines, readTexts } from '../../io/text_input.js';
 import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
@@ -14,7 +15,7 @@ import { readNpy } from '../../io/npy.js';
 import { calibrationRanges, isPrecision, type QuantizationRanges } from '../../evaluation/quantize.js';
 import { createQuantizingWriter } from '../../export/compact_output.js';
 
-export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE [--output FILE.npy|FILE.jsonl]
+export const usage = `Usage: sentencekit encode [--model DIR|HUB_ID] --input FILE [--output FILE.npy|FILE.jsonl]
                           [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
                           [--truncate-dim N] [--max-seq-length N] [--threads N]
                           [--precision float32|int8|uint8|binary|ubinary [--calibration FILE.npy]]
@@ -55,7 +56,8 @@ export async function encode(argv: string[]): Promise<void> {
   const ext = extname(output).toLowerCase();
   if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--output must end in .npy or .jsonl, got "${output}"`, usage);
   const batchSize = intOpt(values, 'batch-size', 32, usage);
-  const model = await SentenceTransformer.load(required(values, 'model', usage), {
+  const spec = modelOption(values);
+  const model = await SentenceTransformer.load(resolveModelSpec(spec), {
     threads: intOpt(values, 'threads', undefined, usage),
     maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage),
   });
@@ -104,7 +106,7 @@ export async function encode(argv: string[]): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   progress.done();
   process.stderr.write(
-    `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
+    `encoded ${rows} texts (${tokens} tokens) with ${modelLabel(spec)} into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
       (truncated ? `; ${truncated} text(s) longer than max_seq_length ${model.maxSeqLength} were truncated` : '; none truncated') + '\n',
   );
 }

@@ -3,15 +3,16 @@
 // readable table on stderr, with the time and peak memory.
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import { formatTable } from '../../evaluation/format.js';
 import { buildEvaluator, EVALUATORS, type EvalSpec, type EvaluatorKind } from '../evaluator_spec.js';
 import type { DatasetFormat } from '../../data/dataset.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
-export const usage = `Usage: sentencekit evaluate sts       --model DIR --data FILE [--format stsb|csv|tsv|jsonl|parquet] [--columns s1,s2,score]
-       sentencekit evaluate binary    --model DIR --data FILE [--format …] [--columns s1,s2,label]
-       sentencekit evaluate triplets  --model DIR --data FILE [--format …] [--columns anchor,positive,negative]
-       sentencekit evaluate retrieval --model DIR --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv [--k 10]
+export const usage = `Usage: sentencekit evaluate sts       [--model DIR] --data FILE [--format stsb|csv|tsv|jsonl|parquet] [--columns s1,s2,score]
+       sentencekit evaluate binary    [--model DIR] --data FILE [--format …] [--columns s1,s2,label]
+       sentencekit evaluate triplets  [--model DIR] --data FILE [--format …] [--columns anchor,positive,negative]
+       sentencekit evaluate retrieval [--model DIR] --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv [--k 10]
 Options: --batch-size N, --name NAME (prefix of the metric names).
 Prints the metrics as one JSON object on stdout and a table on stderr.`;
 
@@ -52,12 +53,13 @@ export async function evaluate(argv: string[]): Promise<void> {
     }
   }
   const t0 = performance.now();
-  const model = await SentenceTransformer.load(required(values, 'model', usage));
+  const modelSpec = modelOption(values);
+  const model = await SentenceTransformer.load(resolveModelSpec(modelSpec));
   const { evaluator, rows } = await buildEvaluator(spec, 'evaluate');
   const metrics = await evaluator.evaluate(model);
   await model.close();
   const secs = (performance.now() - t0) / 1000;
   process.stdout.write(JSON.stringify(metrics) + '\n');
   process.stderr.write(formatTable(metrics, { title: `${kind} (${rows} ${kind === 'retrieval' ? 'judged queries' : 'rows'})`, primaryMetric: evaluator.primaryMetric }) + '\n');
-  process.stderr.write(`${secs.toFixed(1)} s, peak memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+  process.stderr.write(`model ${modelLabel(modelSpec)}; ${secs.toFixed(1)} s, peak memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
 }

@@ -5,15 +5,20 @@
 //      the training text (a chosen on STS-B dev);
 //   3. fine-tuning of the table with SentenceKit's own Trainer (sparse rows), every loss wrapped
 //      in MatryoshkaLoss (256, 128, 64): STS-B train (CoSENTLoss), NLI triplets (premise,
-//      entailment, contradiction; MultipleNegativesRankingLoss), MRPC paraphrases (MNRL) and
-//      distillation of the teacher (CoSENTLoss on text pairs scored by the teacher's cosine);
-//      the step with the best STS-B dev Spearman at 256 dimensions is kept;
+//      entailment, contradiction; MultipleNegativesRankingLoss), MRPC paraphrases (MNRL); the
+//      step with the best STS-B dev Spearman at 256 dimensions is kept. Two distillation sets
+//      of the teacher's sentence embeddings are available (--datasets …,distill,distill_mse:
+//      CoSENTLoss on text pairs scored by the teacher's cosine; MSELoss to the projected teacher
+//      embedding) but measured worse on STS-B dev here (see the model card), so are off;
 //   4. the table is saved as fp16 safetensors in the sentence-transformers layout with a model
 //      card (README.md) and build_report.json holding every score.
-// Usage: npm run build:static-model [-- --out DIR] [--epochs N] [--no-finetune] [--seed S]
+// Usage: npm run build:static-model [-- --out DIR] [--cache DIR] [--epochs N] [--lr X] [--batch-size N]
+//        [--datasets stsb,nli,mrpc,distill,distill_mse] [--no-finetune] [--seed S]
 // Needs ../shared (data and the MiniLM tokenizer) beside the checkout; caches the teacher's
-// embeddings in .cache/static-build/.
+// embeddings in --cache (default .cache/static-build/; a fresh folder reruns from scratch).
 
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +31,7 @@ import { Trainer, type TrainDataset } from '../src/training/trainer.js';
 import { CoSENTLoss } from '../src/losses/cosent_loss.js';
 import { MatryoshkaLoss } from '../src/losses/matryoshka_loss.js';
 import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking_loss.js';
+import { MSELoss } from '../src/losses/mse_loss.js';
 import type { Loss } from '../src/losses/loss.js';
 import { loadBuildData, type BuildData } from './static_model/data.js';
 import { teacherEmbeddings, TEACHER_DIM, TEACHER_NAME } from './static_model/teacher.js';
@@ -39,18 +45,20 @@ const SIF_CANDIDATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: 'models/sentencekit-static-en' },
-    epochs: { type: 'string', default: '3' },
-    lr: { type: 'string', default: '0.02' },
+    cache: { type: 'string', default: '.cache/static-build' },
+    epochs: { type: 'string', default: '16' },
+    lr: { type: 'string', default: '0.001' },
     'batch-size': { type: 'string', default: '128' },
     seed: { type: 'string', default: '42' },
     'no-finetune': { type: 'boolean', default: false },
+    datasets: { type: 'string', default: 'stsb,nli,mrpc' },
   },
 });
 
 const root = process.cwd();
 const shared = resolve(root, '..', 'shared');
 const tokDir = join(shared, 'models', 'all-MiniLM-L6-v2-tokenizer');
-const cache = join(root, '.cache', 'static-build');
+const cache = resolve(root, values.cache!);
 const outDir = resolve(root, values.out!);
 const t0 = performance.now();
 const log = (s: string): void => {
@@ -126,7 +134,7 @@ async function main(): Promise<void> {
     log(`SIF a=${a}: STS-B dev ${s.toFixed(4)}`);
     if (s > best.score) best = { a, score: s, table };
   }
-  const model = await SentenceTransformer.createStatic({ tokenizerDir: tokDir, weights: best.table });
+  const model = await SentenceTransformer.createStatic({ tokenizerDir: tokDir, weights: best.table, normalize: true });
   const distilled = await allDims(model, data);
   log(`distilled start (a=${best.a}): ${JSON.stringify(distilled)}`);
 
@@ -148,18 +156,33 @@ async function main(): Promise<void> {
       const a = data.allTexts[Math.floor(rand() * n)], b = data.allTexts[Math.floor(rand() * n)];
       distillPairs.push({ texts: [a, b], label: tcos(a, b) });
     }
+    // the teacher's sentence embeddings in the table's space: centred on the training texts'
+    // mean, projected on the vocabulary's principal directions, L2-normalised
+    const tMean = new Float64Array(TEACHER_DIM);
+    for (let i = 0; i < n; i++) for (let j = 0; j < TEACHER_DIM; j++) tMean[j] += textsT[i * TEACHER_DIM + j] / n;
+    const targets = project(textsT, n, TEACHER_DIM, { mean: tMean, components: p.components }, k);
+    const target = (i: number): number[] => {
+      const row = Array.from(targets.subarray(i * k, (i + 1) * k));
+      const norm = Math.sqrt(row.reduce((a, x) => a + x * x, 0)) || 1;
+      return row.map((x) => x / norm);
+    };
     const mat = (l: Loss): Loss => new MatryoshkaLoss(l, { dims: DIMS });
-    const datasets: TrainDataset[] = [
+    const allDatasets: TrainDataset[] = [
       { name: 'stsb', examples: data.stsTrain.map((e) => ({ texts: e.texts, label: Number(e.label) })) },
       { name: 'nli', examples: data.nliTriplets.map((e) => ({ texts: e.texts })) },
       { name: 'mrpc', examples: data.mrpcPairs.map((e) => ({ texts: e.texts })) },
       { name: 'distill', examples: distillPairs },
+      { name: 'distill_mse', examples: data.allTexts.map((t, i) => ({ texts: [t], label: target(i) })) },
     ];
+    const wanted = String(values.datasets).split(',');
+    const datasets = allDatasets.filter((d) => wanted.includes(d.name!));
     const losses: Record<string, Loss> = {
       stsb: mat(new CoSENTLoss()),
       nli: mat(new MultipleNegativesRankingLoss()),
       mrpc: mat(new MultipleNegativesRankingLoss()),
       distill: mat(new CoSENTLoss()),
+      // on the normalised embedding (the model ends in Normalize): 2 − 2·cos to the teacher
+      distill_mse: new MSELoss(),
     };
     const se = model.inputModule as StaticEmbedding;
     let bestStep = 0;
@@ -167,7 +190,7 @@ async function main(): Promise<void> {
     let bestTable = se.weight.data.slice();
     const evaluator = { primaryMetric: 'spearman_cosine', evaluate: async (m: SentenceTransformer) => ({ spearman_cosine: await devSpearman(m, data, k) }) };
     const trainer = new Trainer({
-      model, trainDataset: datasets, loss: losses, evaluator, multiDatasetSampling: 'proportional', progress: false,
+      model, trainDataset: datasets, loss: Object.fromEntries(datasets.map((d) => [d.name!, losses[d.name!]])), evaluator, multiDatasetSampling: 'proportional', progress: false,
       args: { epochs: Number(values.epochs), batchSize: Number(values['batch-size']), learningRate: Number(values.lr), warmupRatio: 0.05, scheduler: 'linear', weightDecay: 0, maxGradNorm: null, seed, dropout: false, sparseEmbeddings: true, maxSeqLength: 128, evalSteps: 100, saveSteps: null, logSteps: 100 },
       callbacks: [{
         onEvaluate: (step, metrics) => {
@@ -183,7 +206,7 @@ async function main(): Promise<void> {
     se.weight.data.set(bestTable);
     model.invalidate();
     final = await allDims(model, data);
-    training = { steps: r.globalStep, seconds: Math.round(r.seconds), selected_step: bestStep, epochs: Number(values.epochs), batch_size: Number(values['batch-size']), learning_rate: Number(values.lr), distillation_pairs: distillPairs.length };
+    training = { datasets: datasets.map((d) => `${d.name} (${d.examples.length})`), steps: r.globalStep, seconds: Math.round(r.seconds), selected_step: bestStep, epochs: Number(values.epochs), batch_size: Number(values['batch-size']), learning_rate: Number(values.lr), distillation_pairs: distillPairs.length };
     log(`fine-tuned (step ${bestStep} of ${r.globalStep}): ${JSON.stringify(final)}`);
   }
 
@@ -222,6 +245,16 @@ async function main(): Promise<void> {
     seed,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
+  // the Python check, where the venv of scripts/python_env.sh exists
+  if (existsSync(join(root, '.venv', 'bin', 'python'))) {
+    try {
+      const line = execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'check_static_in_python.js'), outDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+      (report as Record<string, unknown>).python_check = JSON.parse(line);
+      log(`sentence-transformers check: ${line}`);
+    } catch (e) {
+      log(`sentence-transformers check failed: ${(e as Error).message}`);
+    }
+  }
   await writeFile(join(outDir, 'build_report.json'), JSON.stringify(report, null, 2) + '\n');
   await writeFile(join(outDir, 'README.md'), modelCard(report));
   log(`wrote ${outDir}: ${JSON.stringify(report.stsb_dev_spearman_cosine)}`);

@@ -22,6 +22,11 @@ with open(a.texts) as f:
     texts = json.load(f)
 ours = np.load(a.embeddings)
 model = SentenceTransformer(a.model, device="cpu")
+dtype = str(model[0].embedding.weight.dtype) if hasattr(model[0], "embedding") else "n/a"
+as_loaded = model.encode(texts, convert_to_numpy=True, batch_size=64).astype(np.float32)
+# torch keeps a float16 file's dtype, so the as-loaded model computes (and rounds) in float16;
+# the float32 copy computes as SentenceKit does
+model.float()
 theirs = model.encode(texts, convert_to_numpy=True, batch_size=64)
 print(json.dumps({
     "sentence_transformers": sentence_transformers.__version__,
@@ -29,5 +34,8 @@ print(json.dumps({
     "module": type(model[0]).__module__ + "." + type(model[0]).__name__,
     "rows": int(theirs.shape[0]),
     "dim": int(theirs.shape[1]),
-    "max_abs_diff": float(np.abs(theirs - ours).max()),
+    "weights_dtype_as_loaded": dtype,
+    "max_abs_diff_float32": float(np.abs(theirs - ours).max()),
+    "max_abs_diff_as_loaded": float(np.abs(as_loaded - ours).max()),
+    "max_abs_diff_as_loaded_vs_ours_rounded_to_float16": float(np.abs(as_loaded - ours.astype(np.float16).astype(np.float32)).max()),
 }))

@@ -27,7 +27,7 @@ export const usage = `Usage: sentencekit quickstart [--model DIR|HUB_ID] [--data
 
 Runs the whole lifecycle on the built-in model (sentencekit-static-en; --model picks another):
 encode and evaluate STS-B dev, fine-tune --steps steps (default 60) with CoSENTLoss on the first
---train-pairs STS-B train pairs (default 1000), evaluate again, export to ONNX, embed an example
+--train-pairs STS-B train pairs (default 1000; --lr, default 1e-3), evaluate again, export to ONNX, embed an example
 corpus and answer example queries. Defaults: the data in ../shared when present, built-in sample
 sentences otherwise. --out DIR keeps the fine-tuned model and its export.`;
 
@@ -198,7 +198,7 @@ export async function quickstart(argv: string[]): Promise<void> {
     help: { type: 'boolean' },
   }, usage);
   const spec = typeof values.model === 'string' ? values.model : undefined;
-  const lr = values.lr === undefined ? 0.01 : Number(values.lr);
+  const lr = values.lr === undefined ? 1e-3 : Number(values.lr);
   if (!Number.isFinite(lr) || lr <= 0) throw new Error(`--lr must be a positive number, got ${String(values.lr)}`);
   const scratch = await mkdtemp(join(tmpdir(), 'sentencekit-quickstart-'));
   const say = (line: string): void => { process.stderr.write(line + '\n'); };
@@ -229,7 +229,7 @@ export async function quickstart(argv: string[]): Promise<void> {
     c.summary.model = c.modelName;
     c.summary.parameters = model.parameterCount();
     c.summary.dimension = model.dimension;
-    say(`model: ${c.modelName} (${model.info().architecture}, ${model.parameterCount().toLocaleString('en')} parameters, dimension ${model.dimension})`);
+    say(`model: ${c.modelName}: ${model.info().architecture}, ${model.parameterCount().toLocaleString('en')} parameters, dimension ${model.dimension}`);
     for (const stage of STAGES) await stage.run(c);
     await model.close();
     c.summary.seconds = +((performance.now() - t0) / 1000).toFixed(1);

@@ -174,7 +174,9 @@ export class SentenceTransformer {
     let tokenizer: Tokenizer | null = null;
     for (const e of modulesJson) {
       const mdir = join(dir, e.path);
-      switch (e.type) {
+      // the StaticEmbedding type has one spelling per sentence-transformers generation
+      const type = STATIC_EMBEDDING_TYPES.includes(e.type) ? STATIC_EMBEDDING_TYPES[0] : e.type;
+      switch (type) {
         case 'sentence_transformers.models.Transformer':
         case 'sentence_transformers.models.transformer.Transformer': {
           const sbPath = join(mdir, 'sentence_bert_config.json');
@@ -185,7 +187,7 @@ export class SentenceTransformer {
           modules.push({ name: e.name, path: e.path, module: t });
           break;
         }
-        case STATIC_EMBEDDING_TYPES.find((t) => t === e.type): {
+        case 'sentence_transformers.models.StaticEmbedding': {
           const maxLength = opts.maxSeqLength ?? (await truncationLength(join(mdir, 'tokenizer.json')));
           tokenizer = await Tokenizer.fromDir(mdir, { maxLength, addSpecialTokens: false });
           const se = await StaticEmbedding.load(mdir, tokenizer.vocabSize);

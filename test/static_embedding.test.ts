@@ -186,3 +186,27 @@ test('sparse rows: a step updates only the rows its batch uses', async () => {
   assert.equal(changedUsed, used.size);
 });
 
+
+test('a StaticEmbedding run resumed from its checkpoint ends with the same table as an uninterrupted one', async () => {
+  const dir = await scratch();
+  try {
+    const c = STATIC_TRAIN_CASES.find((x) => x.name === 'CoSENTLoss')!;
+    const examples = trainExamples(c).slice(0, 6 * TRAIN_BATCH);
+    const args = { ...TRAIN_ARGS, maxSteps: 6, saveSteps: 3, threads: 1 };
+    const fresh = (): Promise<SentenceTransformer> => SentenceTransformer.createStatic({ tokenizerDir: TINY, dim: STATIC_DIM, seed: STATIC_SEED });
+    const table = (m: SentenceTransformer): Float32Array => (m.inputModule as StaticEmbedding).weight.data;
+    const a = await fresh();
+    await new Trainer({ model: a, trainDataset: { examples }, loss: createLoss('CoSENTLoss', {}), outputDir: join(dir, 'a'), progress: false, args }).train();
+    // the same run stopped after its step-3 checkpoint, then resumed in a new process's worth of state
+    const b = await fresh();
+    await new Trainer({ model: b, trainDataset: { examples }, loss: createLoss('CoSENTLoss', {}), outputDir: join(dir, 'b'), progress: false, args, callbacks: [{ onStepEnd: (step) => (step === 3 ? { stop: true } : undefined) }] }).train();
+    assert.notDeepEqual(table(b), table(a));
+    const resumed = await fresh();
+    const ran: number[] = [];
+    await new Trainer({ model: resumed, trainDataset: { examples }, loss: createLoss('CoSENTLoss', {}), outputDir: join(dir, 'b'), resumeFromCheckpoint: true, progress: false, args, callbacks: [{ onStepEnd: (step) => { ran.push(step); } }] }).train();
+    assert.deepEqual(ran, [4, 5, 6]);
+    assert.deepEqual(table(resumed), table(a));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -211,7 +211,7 @@ export class Trainer {
       const dir = this.opts.resumeFromCheckpoint === true ? (outputDir ? await latestCheckpoint(outputDir) : null) : this.opts.resumeFromCheckpoint;
       if (dir) {
         // dropout masks depend on (seed, step) only: the resumed run draws the same ones
-        state = await loadCheckpointInto(dir, paramsOf(steps), moments);
+        state = await loadCheckpointInto(dir, paramsOf(steps), moments, this.model.modules[0].path);
       } else if (this.opts.resumeFromCheckpoint !== true) {
         throw new ConfigError(`resumeFromCheckpoint: ${String(this.opts.resumeFromCheckpoint)} not found`);
       }
@@ -317,7 +317,7 @@ export class Trainer {
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
         const allParams = paramsOf(steps).filter((p) => !p.name.startsWith('loss/'));
-        await loadCheckpointInto(bestDir, allParams, new Map()).catch(() => undefined);
+        await loadCheckpointInto(bestDir, allParams, new Map(), this.model.modules[0].path).catch(() => undefined);
         this.model.invalidate();
       }
     } finally {

@@ -1,10 +1,11 @@
 // SentenceTransformer: a tokenizer plus a pipeline of modules (Transformer → Pooling →
 // [Dense] → [Normalize], or StaticEmbedding → [Dense] → [Normalize]) read from and written
 // to the sentence-transformers directory layout, compiled into ONE ONNX graph (token ids →
-// token embeddings → sentence embedding) that onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
-// padding, runs the graph batch by batch and returns embeddings in the caller's order. With
-// backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
-// instead of the graph built from the weights.
+// token embeddings → sentence embedding) that onnxruntime runs. `encode` tokenizes, sorts
+// texts by token length so batches carry little padding, runs the graph batch by batch and
+// returns embeddings in the caller's order. With backend 'onnx' it runs an exported
+// sentence-level graph file (onnx/sentence_embedding*.onnx) instead of the graph built from
+// the weights.
 
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';

@@ -46,7 +46,8 @@ token of the all-MiniLM-L6-v2 WordPiece vocabulary, averaged over a text's token
 tokens, at most 512 tokens a text) followed by Normalize, trained with Matryoshka dimensions
 ${r.matryoshka_dims.join(', ')}. It needs no network and
 encodes thousands of sentences a second on one CPU core. SentenceKit built it itself; the recipe
-reruns with one command: \`npm run build:static-model\` (${Math.round(r.seconds / 60)} minutes on 2 cores here).
+reruns with one command: \`npm run build:static-model\` (this build: ${Math.round(r.seconds / 60)} minutes on 2 cores
+with the teacher's embeddings cached; from scratch the teacher adds about half an hour).
 
 \`\`\`ts
 const model = await SentenceTransformer.load();            // the built-in model

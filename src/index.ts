@@ -3,12 +3,14 @@
 
 export { VERSION } from './version.js';
 
-export { SentenceTransformer, type LoadOptions, type EncodeOptions, type EmbeddingMatrix, type CreateOptions, type SimilarityFn } from './models/sentence_transformer.js';
+export { SentenceTransformer, type LoadOptions, type EncodeOptions, type EmbeddingMatrix, type CreateOptions, type SimilarityFn, type InputModule } from './models/sentence_transformer.js';
 export { similarity, similarityPairwise, cosSim, dotScore, euclideanSim, manhattanSim, SIMILARITY_FNS, type Embeddings } from './models/similarity.js';
 export { Pooling, POOLING_MODES, type PoolingMode } from './models/pooling.js';
 export { Dense } from './models/dense.js';
 export { Normalize } from './models/normalize.js';
 export { BertTransformer } from './models/transformer.js';
+export { StaticEmbedding, STATIC_EMBEDDING_TYPES } from './models/static_embedding.js';
+export { DEFAULT_MODEL_NAME, defaultModelDir, resolveModelSpec } from './models/default_model.js';
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeDType } from './models/safetensors.js';
 export { hubFile, snapshotDownload, hubCacheDir, isHubId, type HubOptions } from './models/hub.js';
 export { ModelFormatError } from './models/json_file.js';

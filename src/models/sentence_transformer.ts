@@ -1,10 +1,11 @@
 // SentenceTransformer: a tokenizer plus a pipeline of modules (Transformer → Pooling →
-// [Dense] → [Normalize]) read from and written to the sentence-transformers directory layout,
-// compiled into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
-// onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
-// padding, runs the graph batch by batch and returns embeddings in the caller's order. With
-// backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
-// instead of the graph built from the weights.
+// [Dense] → [Normalize], or StaticEmbedding → [Dense] → [Normalize]) read from and written
+// to the sentence-transformers directory layout, compiled into ONE ONNX graph (token ids →
+// token embeddings → sentence embedding) that onnxruntime runs. `encode` tokenizes, sorts
+// texts by token length so batches carry little padding, runs the graph batch by batch and
+// returns embeddings in the caller's order. With backend 'onnx' it runs an exported
+// sentence-level graph file (onnx/sentence_embedding*.onnx) instead of the graph built from
+// the weights.
 
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
@@ -24,10 +25,15 @@ import { Normalize, normalizeRows } from './normalize.js';
 import { InitializerSource } from './params.js';
 import { Pooling, type PoolingMode } from './pooling.js';
 import { BertTransformer } from './transformer.js';
+import { StaticEmbedding, STATIC_EMBEDDING_TYPES, truncationLength, UNLIMITED_TOKENS } from './static_embedding.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
 import { similarity, similarityPairwise, type Embeddings, type SimilarityFn } from './similarity.js';
+import { resolveModelSpec } from './default_model.js';
 
-export type Module = BertTransformer | Pooling | Dense | Normalize;
+export type Module = BertTransformer | StaticEmbedding | Pooling | Dense | Normalize;
+
+/** The first module: it turns token ids into embeddings. */
+export type InputModule = BertTransformer | StaticEmbedding;
 
 export interface ModuleEntry {
   name: string;
@@ -105,20 +111,29 @@ export class SentenceTransformer {
     readonly loadOptions: LoadOptions = {},
     readonly stConfigExtra: JsonObject = {},
   ) {
-    if (!(modules[0]?.module instanceof BertTransformer)) throw new ModelFormatError('the first module must be a Transformer');
+    const first = modules[0]?.module;
+    if (!(first instanceof BertTransformer || first instanceof StaticEmbedding)) throw new ModelFormatError('the first module must be a Transformer or a StaticEmbedding');
   }
 
+  /** The first module (a BERT-family Transformer or a StaticEmbedding). */
+  get inputModule(): InputModule {
+    return this.modules[0].module as InputModule;
+  }
+
+  /** The BERT-family encoder; the error says so when the model is a StaticEmbedding one. */
   get transformer(): BertTransformer {
-    return this.modules[0].module as BertTransformer;
+    const m = this.modules[0].module;
+    if (!(m instanceof BertTransformer)) throw new ModelFormatError('this model has no Transformer module (its first module is a StaticEmbedding)');
+    return m;
   }
 
   get maxSeqLength(): number {
-    return this.transformer.maxSeqLength;
+    return this.inputModule.maxSeqLength;
   }
 
   /** Dimension of the sentence embedding. */
   get dimension(): number {
-    let d = this.transformer.hiddenSize;
+    let d = this.inputModule.hiddenSize;
     for (const m of this.modules) {
       if (m.module instanceof Pooling) d = m.module.outputDim;
       else if (m.module instanceof Dense) d = m.module.outputDim;
@@ -131,16 +146,19 @@ export class SentenceTransformer {
   }
 
   parameterCount(): number {
-    let n = this.transformer.parameterCount();
+    let n = this.inputModule.parameterCount();
     for (const m of this.modules) if (m.module instanceof Dense) n += m.module.weight.data.length + (m.module.bias?.data.length ?? 0);
     return n;
   }
 
   // ---------------------------------------------------------------- loading
 
-  /** Loads a sentence-transformers model from a directory or a Hugging Face Hub id. */
-  static async load(dirOrHubId: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
-    const dir = await resolveModelDir(dirOrHubId, opts);
+  /**
+   * Loads a sentence-transformers model from a directory or a Hugging Face Hub id; with none
+   * (undefined or ''), the built-in model (sentencekit-static-en) that ships with the package.
+   */
+  static async load(dirOrHubId?: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+    const dir = await resolveModelDir(resolveModelSpec(dirOrHubId), opts);
     if (opts.backend === 'onnx') opts = { ...opts, file: await onnxBackendFile(dir, opts.file) };
     else if (opts.backend !== undefined && opts.backend !== 'graph') throw new Error(`backend must be 'graph' or 'onnx', got ${JSON.stringify(opts.backend)}`);
     const modulesJson = await readModulesJson(dir);
@@ -160,7 +178,9 @@ export class SentenceTransformer {
     let tokenizer: Tokenizer | null = null;
     for (const e of modulesJson) {
       const mdir = join(dir, e.path);
-      switch (e.type) {
+      // the StaticEmbedding type has one spelling per sentence-transformers generation
+      const type = STATIC_EMBEDDING_TYPES.includes(e.type) ? STATIC_EMBEDDING_TYPES[0] : e.type;
+      switch (type) {
         case 'sentence_transformers.models.Transformer':
         case 'sentence_transformers.models.transformer.Transformer': {
           const sbPath = join(mdir, 'sentence_bert_config.json');
@@ -170,6 +190,14 @@ export class SentenceTransformer {
           if (opts.maxSeqLength !== undefined) checkMaxSeqLength(opts.maxSeqLength, t.config.maxPositionEmbeddings, join(mdir, 'config.json'));
           tokenizer = await Tokenizer.fromDir(mdir, { maxLength: t.maxSeqLength });
           modules.push({ name: e.name, path: e.path, module: t });
+          break;
+        }
+        case 'sentence_transformers.models.StaticEmbedding': {
+          const maxLength = opts.maxSeqLength ?? (await truncationLength(join(mdir, 'tokenizer.json')));
+          tokenizer = await Tokenizer.fromDir(mdir, { maxLength, addSpecialTokens: false });
+          const se = await StaticEmbedding.load(mdir, tokenizer.vocabSize);
+          se.maxSeqLength = maxLength;
+          modules.push({ name: e.name, path: e.path, module: se });
           break;
         }
         case 'sentence_transformers.models.Pooling':
@@ -191,10 +219,10 @@ export class SentenceTransformer {
           break;
         }
         default:
-          throw new ModelFormatError(`${join(dir, 'modules.json')}: module type "${e.type}" is not supported (supported: Transformer (BERT), Pooling, Dense, Normalize)`);
+          throw new ModelFormatError(`${join(dir, 'modules.json')}: module type "${e.type}" is not supported (supported: Transformer (BERT), StaticEmbedding, Pooling, Dense, Normalize)`);
       }
     }
-    if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer module`);
+    if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer or StaticEmbedding module`);
     checkPipeline(dir, modules);
     const extra: JsonObject = {};
     for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__'].includes(k)) extra[k] = v;
@@ -242,6 +270,30 @@ export class SentenceTransformer {
     return new SentenceTransformer(tokenizer, modules);
   }
 
+  /**
+   * A StaticEmbedding model over the tokenizer in `tokenizerDir` (content tokens only, truncated
+   * as its tokenizer.json says): the given table [vocab, dim] or a N(0, 1) one of width `dim`,
+   * [+ Normalize].
+   */
+  static async createStatic(o: { tokenizerDir: string; dim?: number; weights?: Float32Array; seed?: number; normalize?: boolean }): Promise<SentenceTransformer> {
+    // a folder with vocab.txt only: the tokenizer.json written on save has no truncation either
+    const tj = join(o.tokenizerDir, 'tokenizer.json');
+    const maxLength = (await access(tj).then(() => true, () => false)) ? await truncationLength(tj) : UNLIMITED_TOKENS;
+    const tokenizer = await Tokenizer.fromDir(o.tokenizerDir, { maxLength, addSpecialTokens: false });
+    const V = tokenizer.vocabSize;
+    let se: StaticEmbedding;
+    if (o.weights) {
+      if (o.weights.length % V !== 0) throw new Error(`createStatic: ${o.weights.length} weights are not a whole number of rows for the tokenizer's ${V} tokens`);
+      se = new StaticEmbedding({ shape: [V, o.weights.length / V], data: o.weights }, maxLength);
+    } else {
+      if (!o.dim || !Number.isInteger(o.dim) || o.dim < 1) throw new Error('createStatic: give weights or a positive integer dim');
+      se = StaticEmbedding.random(V, o.dim, o.seed ?? 42, maxLength);
+    }
+    const modules: ModuleEntry[] = [{ name: '0', path: '0_StaticEmbedding', module: se }];
+    if (o.normalize) modules.push({ name: '1', path: '1_Normalize', module: new Normalize() });
+    return new SentenceTransformer(tokenizer, modules);
+  }
+
   // ---------------------------------------------------------------- saving
 
   /** Writes the sentence-transformers layout; Python's SentenceTransformer(dir) loads it unchanged. */
@@ -255,6 +307,9 @@ export class SentenceTransformer {
         await m.module.save(mdir);
         await this.tokenizer.saveTo(mdir);
         await writeFileAtomic(join(mdir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: m.module.maxSeqLength, do_lower_case: m.module.doLowerCase }, null, 2) + '\n');
+      } else if (m.module instanceof StaticEmbedding) {
+        await m.module.save(mdir);
+        await this.tokenizer.saveTo(mdir);
       } else {
         await m.module.save(mdir);
       }
@@ -285,6 +340,8 @@ export class SentenceTransformer {
       const mod = m.module;
       if (mod instanceof BertTransformer) {
         f = mod.build(g, new InitializerSource(g, (n) => mod.param(n)), f, { fuseQkv: true });
+      } else if (mod instanceof StaticEmbedding) {
+        f = mod.build(g, new InitializerSource(g, (n) => mod.param(n)), f);
       } else if (mod instanceof Pooling) f = mod.build(g, f);
       else if (mod instanceof Dense) f = mod.build(g, f, `${m.path}`);
       else f = mod.build(g, f);
@@ -481,6 +538,20 @@ export class SentenceTransformer {
 
   /** A short description (what `sentencekit info` prints). */
   info(): JsonObject {
+    const im = this.inputModule;
+    if (im instanceof StaticEmbedding) {
+      return {
+        architecture: 'StaticEmbedding',
+        modules: this.modules.map((m) => m.module.type.replace('sentence_transformers.models.', '')),
+        parameters: this.parameterCount(),
+        vocab_size: im.vocabSize,
+        dimension: this.dimension,
+        max_seq_length: this.maxSeqLength,
+        normalize: this.modules.some((m) => m.module instanceof Normalize),
+        similarity_fn_name: this.similarityFnName,
+        prompts: this.prompts,
+      };
+    }
     const c = this.transformer.config;
     return {
       architecture: 'BertModel',
@@ -515,8 +586,13 @@ function checkPipeline(dir: string, modules: ModuleEntry[]): void {
     if (mod instanceof BertTransformer) {
       if (i !== 0) throw new ModelFormatError(`${modulesPath}: ${label} must be the first module`);
       dim = mod.hiddenSize;
+    } else if (mod instanceof StaticEmbedding) {
+      // it gives the sentence embedding itself: no Pooling after it
+      if (i !== 0) throw new ModelFormatError(`${modulesPath}: ${label} must be the first module`);
+      dim = mod.hiddenSize;
+      pooled = true;
     } else if (i === 0) {
-      throw new ModelFormatError(`${modulesPath}: the first module must be a Transformer, found ${label}`);
+      throw new ModelFormatError(`${modulesPath}: the first module must be a Transformer or a StaticEmbedding, found ${label}`);
     } else if (mod instanceof Pooling) {
       if (pooled) throw new ModelFormatError(`${modulesPath}: ${label} follows another Pooling module`);
       if (mod.wordEmbeddingDimension !== dim) {
@@ -555,6 +631,8 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
   const path = join(dir, 'modules.json');
   const exists = await access(path).then(() => true, () => false);
   if (!exists) {
+    const m2v = await model2vecModules(dir);
+    if (m2v) return m2v;
     // a plain Hugging Face model: Transformer + mean pooling, as sentence-transformers does
     const hasConfig = await access(join(dir, 'config.json')).then(() => true, () => false);
     if (!hasConfig) {
@@ -612,4 +690,18 @@ export function checkTruncateDim(truncateDim: number, dim: number): number {
     throw new RangeError(`truncateDim (--truncate-dim) ${truncateDim} is more than the ${dim} dimensions this model's embeddings have; use at most ${dim}, or leave it out for all ${dim}`);
   }
   return truncateDim;
+}
+
+/**
+ * A model2vec directory (config.json with model_type "model2vec", model.safetensors with
+ * `embeddings`, tokenizer.json) read as StaticEmbedding [+ Normalize when its config says
+ * normalize: true, as model2vec's encode does]; null for anything else.
+ */
+async function model2vecModules(dir: string): Promise<ModulesJsonEntry[] | null> {
+  const cfgPath = join(dir, 'config.json');
+  const cfg = await readJsonObject(cfgPath, true).catch(() => null);
+  if (!cfg || cfg.model_type !== 'model2vec') return null;
+  const out: ModulesJsonEntry[] = [{ idx: 0, name: '0', path: '', type: STATIC_EMBEDDING_TYPES[0] }];
+  if (cfg.normalize === true) out.push({ idx: 1, name: '1', path: '1_Normalize', type: 'sentence_transformers.models.Normalize' });
+  return out;
 }

@@ -22,6 +22,7 @@ import { Dense } from '../models/dense.js';
 import type { Features } from '../models/features.js';
 import { Normalize } from '../models/normalize.js';
 import { Pooling } from '../models/pooling.js';
+import { StaticEmbedding, STATIC_TABLE } from '../models/static_embedding.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { BertTransformer, type DropoutSite } from '../models/transformer.js';
 import { decays, InputParamSource, type TrainableParam } from './param_source.js';
@@ -46,6 +47,9 @@ export interface TrainGraphOptions {
 
 export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
 
+/** Token-embedding tables (BERT's word embeddings, StaticEmbedding's table): sparse rows, freezable. */
+export const TOKEN_TABLES: ReadonlySet<string> = new Set([WORD_EMBEDDINGS, STATIC_TABLE]);
+
 /** Training graphs use opset 20 for its single-op Gelu. */
 export const TRAIN_OPSET = 20;
 
@@ -63,6 +67,8 @@ export function collectParams(model: SentenceTransformer, loss: Loss, freezeWord
       for (const [name, param] of m.module.params) {
         out.push({ name, param, trainable: !(freezeWordEmbeddings && name === WORD_EMBEDDINGS), decay: decays(name) });
       }
+    } else if (m.module instanceof StaticEmbedding) {
+      for (const [name, param] of m.module.params) out.push({ name, param, trainable: !freezeWordEmbeddings, decay: decays(name) });
     } else if (m.module instanceof Dense) {
       for (const [name, param] of m.module.params()) out.push({ name: `${m.path}/${name}`, param, trainable: true, decay: decays(name) });
     }
@@ -103,7 +109,7 @@ function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dr
   const { g, lookup } = pp;
   const inputIds = g.input('input_ids', 'int64', ['n', 'seq']);
   const attentionMask = g.input('attention_mask', 'int64', ['n', 'seq']);
-  const src = new InputParamSource(g, lookup, '', sparse ? new Set([WORD_EMBEDDINGS]) : new Set());
+  const src = new InputParamSource(g, lookup, '', sparse ? TOKEN_TABLES : new Set());
   let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
   let dropoutSites: DropoutSite[] = [];
   for (const m of model.modules) {
@@ -112,6 +118,7 @@ function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dr
       f = mod.build(g, src, f, { fuseQkv: FUSE_QKV, dropout: dropoutSeed === null ? null : { seed: dropoutSeed, fedMasks: true } });
       dropoutSites = [...mod.dropoutSites];
     }
+    else if (mod instanceof StaticEmbedding) f = mod.build(g, src, f);
     else if (mod instanceof Pooling) f = mod.build(g, f);
     else if (mod instanceof Dense) f = mod.build(g, f, m.path, new InputParamSource(g, lookup, `${m.path}/`));
     else if (mod instanceof Normalize) f = mod.build(g, f);

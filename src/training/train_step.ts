@@ -7,7 +7,7 @@ import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { Session } from '../runtime/session.js';
-import { buildTrainGraph, collectParams, WORD_EMBEDDINGS, type BuiltTrainGraph } from './train_graph.js';
+import { buildTrainGraph, collectParams, TOKEN_TABLES, type BuiltTrainGraph } from './train_graph.js';
 import type { TrainableParam } from './param_source.js';
 import { dropoutMasks } from './dropout_masks.js';
 import { stackRows } from './stack.js';
@@ -105,7 +105,7 @@ export class TrainStep {
       into[`${p.name}:m:new`] = feeds[`${p.name}:m`];
       into[`${p.name}:v:new`] = feeds[`${p.name}:v`];
     }
-    const sparse = built.updated.find((p) => p.name === WORD_EMBEDDINGS && this.opts.sparseEmbeddings);
+    const sparse = built.updated.find((p) => TOKEN_TABLES.has(p.name) && this.opts.sparseEmbeddings);
     let rows: Rows | null = null;
     if (sparse) {
       rows = gatherRows(inputIds, sparse.param.data, this.moments.get(sparse.name)!, sparse.param.shape[1]);

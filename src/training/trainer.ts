@@ -29,6 +29,7 @@ import { TrainStep } from './train_step.js';
 import type { TrainableParam } from './param_source.js';
 import { AccumulatingStep } from './accumulate.js';
 import { CachedMultipleNegativesRankingLoss } from '../losses/cached_multiple_negatives_ranking_loss.js';
+import { BertTransformer } from '../models/transformer.js';
 
 export interface Example {
   texts: string[];
@@ -158,15 +159,18 @@ export class Trainer {
 
   private prepare(): Prepared[] {
     const tok = this.model.tokenizer;
-    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    const input = this.model.inputModule;
+    const maxPos = input instanceof BertTransformer ? input.config.maxPositionEmbeddings : Infinity;
     const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, maxPos);
-    this.model.transformer.maxSeqLength = L;
+    input.maxSeqLength = L;
+    // truncation keeps the trailing special tokens ([SEP]); a tokenizer without them cuts plainly
+    const tail = tok.numSpecialTokens > 0 ? 1 : 0;
     return this.datasets.map((d, i) => {
       const cols = d.examples[0].texts.length;
       const ids: number[][][] = Array.from({ length: cols }, () => []);
       for (const e of d.examples) {
         const enc = tok.encodeBatch(e.texts);
-        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - 1), x.ids[x.ids.length - 1]] : x.ids));
+        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - tail), ...x.ids.slice(x.ids.length - tail)] : x.ids));
       }
       return { name: d.name ?? `dataset${i}`, source: d.source, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
     });
@@ -231,7 +235,8 @@ export class Trainer {
   private async run(outputDir: string | null, resume: string | boolean, say: (line: string) => void, interruptedBy: () => StopSignal | null): Promise<TrainOutput> {
     const a = this.args;
     const t0 = performance.now();
-    for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
+    const fileDtypes = this.model.inputModule.fileDtypes;
+    for (const k of fileDtypes.keys()) fileDtypes.set(k, 'F32');
     const prep = this.prepare();
     const fingerprint = runFingerprint(a, prep.map((p) => ({ name: p.name, source: p.source, texts: p.texts, labels: p.labels, loss: p.loss })), this.opts.multiDatasetSampling ?? 'proportional');
     let resumeDir: string | null = null;
@@ -271,7 +276,7 @@ export class Trainer {
     let lastSaved: string | null = null;
     if (resumeDir) {
       // dropout masks depend on (seed, step) only: the resumed run draws the same ones
-      state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments);
+      state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments, this.model.modules[0].path);
       lastSaved = resolve(resumeDir);
       say(`resuming from ${resumeDir} at step ${state.global_step} of ${total}`);
     }
@@ -395,7 +400,7 @@ export class Trainer {
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
         const allParams = paramsOf(steps).filter((p) => !p.name.startsWith('loss/'));
-        await loadCheckpointInto(bestDir, allParams, new Map()).catch(() => undefined);
+        await loadCheckpointInto(bestDir, allParams, new Map(), this.model.modules[0].path).catch(() => undefined);
         this.model.invalidate();
       }
     } finally {

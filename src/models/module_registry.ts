@@ -8,6 +8,7 @@ import { ModelFormatError } from './json_file.js';
 import { isInputModule, type ModuleLoader } from './module.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
+import { loadStaticEmbeddingModule, STATIC_EMBEDDING_TYPES } from './static_embedding.js';
 import { loadTransformerModule } from './transformer.js';
 
 /** A model folder without modules.json: mean pooling after the Transformer, as sentence-transformers does. */
@@ -19,6 +20,7 @@ const LOADERS: readonly [types: readonly string[], load: ModuleLoader][] = [
   [['sentence_transformers.models.Pooling', 'sentence_transformers.models.pooling.Pooling', 'sentence_transformers.sentence_transformer.modules.pooling.Pooling'], async (c) => ({ module: await Pooling.load(c.dir) })],
   [['sentence_transformers.models.Dense', 'sentence_transformers.models.dense.Dense', 'sentence_transformers.base.modules.dense.Dense'], async (c) => ({ module: await Dense.load(c.dir) })],
   [['sentence_transformers.models.Normalize', 'sentence_transformers.models.normalize.Normalize', 'sentence_transformers.base.modules.normalize.Normalize'], async () => ({ module: new Normalize() })],
+  [STATIC_EMBEDDING_TYPES, loadStaticEmbeddingModule],
   [[MEAN_POOLING_DEFAULT], async (c) => {
     const first = c.previous[0];
     if (!first || !isInputModule(first)) throw new ModelFormatError(`${c.modelDir}: mean pooling needs a Transformer before it`);

@@ -56,6 +56,11 @@ const hfLib = hfTokenizers as unknown as HfLibrary;
 export interface TokenizerOptions {
   /** Truncation length, special tokens included. Default: tokenizer_config.json model_max_length, else 512. */
   maxLength?: number;
+  /**
+   * Add the post-processor's special tokens ([CLS] … [SEP]); default true. False encodes the
+   * content tokens alone, as sentence-transformers' StaticEmbedding does.
+   */
+  addSpecialTokens?: boolean;
 }
 
 /** One encoded text. */
@@ -96,6 +101,7 @@ interface LoadedParts {
   files: TokenizerFiles;
   doLowerCase: boolean | undefined;
   maxLength: number;
+  addSpecialTokens: boolean;
 }
 
 const DEFAULT_MAX_LENGTH = 512;
@@ -130,7 +136,7 @@ export class Tokenizer {
     this.specialMap = parts.specialMap;
     this.doLowerCase = parts.doLowerCase;
 
-    const { prefix, suffix } = specialTokenLayout(parts.hf, parts.tokenizerJson);
+    const { prefix, suffix } = parts.addSpecialTokens ? specialTokenLayout(parts.hf, parts.tokenizerJson) : { prefix: [], suffix: [] };
     this.prefixIds = prefix;
     this.suffixIds = suffix;
     this.numSpecialTokens = prefix.length + suffix.length;
@@ -205,7 +211,7 @@ export class Tokenizer {
     }
 
     const hf = createHfTokenizer(jsonPath, tokenizerJson, config);
-    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength });
+    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, addSpecialTokens: opts.addSpecialTokens ?? true });
   }
 
   /**

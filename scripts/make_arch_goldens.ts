@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { ARCH_CASES, ARCH_TEXTS, ARCH_TRAIN, archTrainExamples } from '../test/fixtures/arch_cases.js';
 
-const TOKENIZER = 'test/fixtures/tiny-tokenizer';
 const scratch = await mkdtemp(join(tmpdir(), 'sk-arch-goldens-'));
 const cases: Record<string, unknown> = {};
 try {
@@ -19,13 +18,14 @@ try {
   await writeFile(join(scratch, 'train.json'), JSON.stringify({ ...ARCH_TRAIN, examples: archTrainExamples() }));
   for (const c of ARCH_CASES) {
     const ours = join(scratch, c.arch);
-    const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, arch: c.arch, ...c.create });
+    const tokenizer = join('test/fixtures', c.tokenizer);
+    const model = await SentenceTransformer.create({ tokenizerDir: tokenizer, arch: c.arch, ...c.create });
     await model.save(ours);
     await model.close();
     await writeFile(join(scratch, 'sizes.json'), JSON.stringify(c.create));
     await rm(join('test/fixtures/arch', c.arch), { recursive: true, force: true });
     execFileSync('.venv/bin/python', [
-      'scripts/reference/arch_reference.py', '--arch', c.arch, '--tokenizer', TOKENIZER, '--sizes', join(scratch, 'sizes.json'),
+      'scripts/reference/arch_reference.py', '--arch', c.arch, '--tokenizer', tokenizer, '--sizes', join(scratch, 'sizes.json'),
       '--python-out', join('test/fixtures/arch', c.arch), '--ours', ours, '--texts', join(scratch, 'texts.json'),
       '--train', join(scratch, 'train.json'), '--out', join(scratch, 'out.json'),
     ], { stdio: 'inherit' });

@@ -34,10 +34,18 @@ def build_hf(arch, sizes, vocab_size, pad_id):
         cfg = transformers.DistilBertConfig(vocab_size=vocab_size, dim=h, n_layers=l, n_heads=a, hidden_dim=i,
                                             max_position_embeddings=p, pad_token_id=pad_id, architectures=['DistilBertModel'])
         return transformers.DistilBertModel(cfg)
+    if arch in ('roberta', 'xlm-roberta'):
+        cls_cfg, cls = (transformers.RobertaConfig, transformers.RobertaModel) if arch == 'roberta' else (transformers.XLMRobertaConfig, transformers.XLMRobertaModel)
+        cfg = cls_cfg(vocab_size=vocab_size, hidden_size=h, num_hidden_layers=l, num_attention_heads=a, intermediate_size=i,
+                      max_position_embeddings=p + pad_id + 1, pad_token_id=pad_id, bos_token_id=0, eos_token_id=2, type_vocab_size=1,
+                      layer_norm_eps=1e-5, architectures=[cls.__name__])
+        return cls(cfg)
     raise SystemExit(f'unknown arch {arch}')
 
 
 def tokenizer_for(arch, tok_dir):
+    if arch in ('roberta', 'xlm-roberta'):
+        return transformers.AutoTokenizer.from_pretrained(tok_dir)
     vocab = os.path.join(tok_dir, 'vocab.txt')
     if arch == 'distilbert':
         return transformers.DistilBertTokenizerFast(vocab_file=vocab, do_lower_case=True, model_max_length=512)

@@ -41,7 +41,8 @@ export class Transformer implements InputModule {
     private readonly weights: EncoderWeights,
     s: TransformerSettings,
   ) {
-    this.maxSeqLength = Math.min(s.maxSeqLength ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings);
+    const fit = arch.maxTokens?.(config) ?? config.maxPositionEmbeddings;
+    this.maxSeqLength = Math.min(s.maxSeqLength ?? fit, fit);
     this.doLowerCase = s.doLowerCase ?? false;
     this.saveFloat32 = s.saveFloat32 ?? false;
   }
@@ -51,7 +52,7 @@ export class Transformer implements InputModule {
   }
 
   get maxPositions(): number {
-    return this.config.maxPositionEmbeddings;
+    return this.arch.maxTokens?.(this.config) ?? this.config.maxPositionEmbeddings;
   }
 
   get tokenTable(): string {
@@ -159,6 +160,6 @@ export async function loadTransformerModule(ctx: ModuleLoadContext): Promise<Loa
   const fileMax = tc?.has('model_max_length') ? tc.num('model_max_length', 512) : sb.int('max_seq_length', 512, 1);
   const maxSeq = ctx.maxSeqLength ?? (Number.isInteger(fileMax) && fileMax >= 1 ? fileMax : 512);
   const t = await Transformer.load(ctx.dir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
-  if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.config.maxPositionEmbeddings, join(ctx.dir, 'config.json'));
+  if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.maxPositions, join(ctx.dir, 'config.json'));
   return { module: t, tokenizer: await Tokenizer.fromDir(ctx.dir, { maxLength: t.maxSeqLength }) };
 }

@@ -5,6 +5,7 @@ import { ModelFormatError, type JsonObject } from '../json_file.js';
 import type { Architecture, EncoderConfig } from './architecture.js';
 import { bert } from './bert/index.js';
 import { distilbert } from './distilbert/index.js';
+import { roberta, xlmRoberta } from './roberta/index.js';
 
 /** A family typed by its own config, handed out as the common contract (its functions only ever get its own parsed config). */
 function entry<C extends EncoderConfig>(a: Architecture<C>): Architecture {
@@ -14,6 +15,8 @@ function entry<C extends EncoderConfig>(a: Architecture<C>): Architecture {
 const ARCHITECTURES: readonly Architecture[] = [
   entry(bert),
   entry(distilbert),
+  entry(roberta),
+  entry(xlmRoberta),
 ];
 
 /** Families by model_type. */

@@ -128,7 +128,8 @@ export class Trainer {
     this.args = resolveArgs(opts.args as Record<string, unknown> | undefined);
     this.datasets = Array.isArray(opts.trainDataset) ? opts.trainDataset : [opts.trainDataset];
     if (this.datasets.length === 0) throw new ConfigError('trainDataset: give at least one dataset');
-    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    const input = this.model.inputModule;
+    const maxPos = input instanceof BertTransformer ? input.config.maxPositionEmbeddings : Infinity;
     if (this.args.maxSeqLength !== null && this.args.maxSeqLength > maxPos) {
       // refused rather than lowered: the saved model would otherwise say another length than the one asked for
       throw new ConfigError(`args.maxSeqLength: ${this.args.maxSeqLength} is more than the model's max_position_embeddings ${maxPos} (there are no position embeddings beyond it); use at most ${maxPos}`);

@@ -95,7 +95,7 @@ export async function trainBench(o: TrainBenchOptions, peakGflops: number): Prom
       };
       const w: Record<string, unknown> = {
         loss: plan.loss.name, steps: plan.steps.length, timed_steps: timed.length,
-        real_tokens_per_step: Math.round(real), padded_tokens_per_step: Math.round(padded),
+        real_tokens_per_step: Math.round(real), padded_tokens_per_step_ours: Math.round(padded),
       };
       const child = new URL('./train_child.js', import.meta.url).pathname;
       const ours = await timedChild(process.execPath, [child, join(dir, 'model'), planPath, join(dir, `out-${name}`)], { ...process.env, SENTENCEKIT_THREADS: String(o.threads) });
@@ -111,7 +111,7 @@ export async function trainBench(o: TrainBenchOptions, peakGflops: number): Prom
       }
       if (!missing) {
         const peer = await runPeer('train', ['--model', join(dir, 'model'), '--plan', planPath, '--out', join(dir, `peer-${name}`)], o.threads);
-        w.sentence_transformers = { ...fig(peer), padded_tokens_per_step: peer.result.padded_tokens_per_step, optimizer: peer.result.optimizer, versions: `${String(peer.result.sentence_transformers_version)} / torch ${String(peer.result.torch_version)}` };
+        w.sentence_transformers = { ...fig(peer), padded_tokens_per_step_peer: peer.result.padded_tokens_per_step, optimizer: peer.result.optimizer, versions: `${String(peer.result.sentence_transformers_version)} / torch ${String(peer.result.torch_version)}` };
         w.ratio_per_step = +(Number(peer.result.seconds_per_step) / Number(ours.result.seconds_per_step)).toFixed(2);
         w.ratio_end_to_end = +(peer.wall_s / ours.wall_s).toFixed(2);
         w.memory_ours_over_peer = +(Number(ours.result.max_rss_mb) / Number(peer.result.max_rss_mb)).toFixed(2);

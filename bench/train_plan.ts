@@ -73,14 +73,17 @@ export function fixedPlan(pairs: number, len: number, steps: number, warmup: num
   return { loss: { name: 'MultipleNegativesRankingLoss', scale: 20 }, optimizer: OPT, warmup, steps: Array.from({ length: steps + warmup }, () => ({ columns, labels: null })) };
 }
 
-/** Real and padded tokens of a plan step (each column padded to its longest row). */
+/** Real tokens of a plan step, and padded ones as we stack it (every column's rows padded to the step's longest row). */
 export function stepTokens(st: PlanStep): { real: number; padded: number } {
   let real = 0;
-  let padded = 0;
+  let longest = 0;
+  let rows = 0;
   for (const col of st.columns) {
-    const S = Math.max(...col.map((r) => r.length));
-    padded += col.length * S;
-    for (const r of col) real += r.length;
+    rows += col.length;
+    for (const r of col) {
+      real += r.length;
+      longest = Math.max(longest, r.length);
+    }
   }
-  return { real, padded };
+  return { real, padded: rows * longest };
 }

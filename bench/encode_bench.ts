@@ -62,7 +62,7 @@ export async function encodeBench(o: EncodeBenchOptions, peakGflops: number): Pr
     const textPath = join(dir, 'sentences.txt');
     await writeFile(textPath, sentences.join('\n') + '\n');
     const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
-    const e2e = await timedChild(process.execPath, [cli, 'encode', '--model', modelDir, '--input', textPath, '--output', join(dir, 'ours.npy'), '--batch-size', String(o.batchSize), '--threads', String(o.threads)]).catch((e: Error) => ({ wall_s: NaN, error: e.message }));
+    const e2e = await timedChild(process.execPath, [cli, 'encode', '--model', modelDir, '--input', textPath, '--output', join(dir, 'ours.npy'), '--batch-size', String(o.batchSize), '--threads', String(o.threads)], process.env, false);
     const ours = {
       sentences: stats.rows,
       tokens: stats.tokens,

@@ -29,7 +29,8 @@ export interface ChildRun {
   result: Record<string, unknown>;
 }
 
-export async function timedChild(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildRun> {
+/** Runs FILE ARGS… timed; `json` false for a child that prints no JSON line (its result is then {}). */
+export async function timedChild(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, json = true): Promise<ChildRun> {
   const t0 = performance.now();
   let stdout: string;
   try {
@@ -40,7 +41,12 @@ export async function timedChild(file: string, args: string[], env: NodeJS.Proce
   }
   const wall = (performance.now() - t0) / 1000;
   const last = stdout.trim().split('\n').pop() ?? '';
-  return { wall_s: +wall.toFixed(3), result: JSON.parse(last) as Record<string, unknown> };
+  if (!json) return { wall_s: +wall.toFixed(3), result: {} };
+  try {
+    return { wall_s: +wall.toFixed(3), result: JSON.parse(last) as Record<string, unknown> };
+  } catch {
+    throw new Error(`${file} ${args.join(' ')}: its last line of output is not JSON: ${last.slice(0, 200)}`);
+  }
 }
 
 /** scripts/reference/bench_st.py MODE ARGS… in the .venv, timed. */

@@ -13,7 +13,7 @@ import type { SentenceTransformer } from '../models/sentence_transformer.js';
 import { Session } from '../runtime/session.js';
 import type { TrainableParam } from './param_source.js';
 import { buildApplyGraph, buildEmbedGraph, buildGradGraph, buildLossGradGraph, collectParams, type BuiltGradGraph } from './train_graph.js';
-import type { OptimizerOptions, StepBatch, StepResult } from './train_step.js';
+import { stepSessionOptions, type OptimizerOptions, type StepBatch, type StepResult } from './train_step.js';
 import { dropoutMasks } from './dropout_masks.js';
 import { stackRows } from './stack.js';
 
@@ -49,7 +49,7 @@ export class AccumulatingStep {
         columns, labelDim, seeded, maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps,
         dropoutSeed: seeded ? null : this.opts.dropoutSeed, freezeWordEmbeddings: this.opts.freezeWordEmbeddings,
       });
-      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false }).then((session) => ({ built, session }));
+      p = Session.create(built.bytes, { ...stepSessionOptions(this.opts), cache: false }).then((session) => ({ built, session }));
       this.grads.set(key, p);
     }
     return p;
@@ -117,7 +117,7 @@ export class AccumulatingStep {
     const B = b.columns[0].length;
     this.embed ??= (async () => {
       const e = buildEmbedGraph(this.model, this.params);
-      return { inputs: e.inputs, session: await Session.create(e.bytes, { threads: this.opts.threads, cache: false }) };
+      return { inputs: e.inputs, session: await Session.create(e.bytes, { ...stepSessionOptions(this.opts), cache: false }) };
     })();
     const { inputs, session } = await this.embed;
     // 1. embeddings of every column, mini-batch by mini-batch, without gradients
@@ -140,7 +140,7 @@ export class AccumulatingStep {
     const key = `${b.columns.length}`;
     let lg = this.lossGrad.get(key);
     if (!lg) {
-      lg = Session.create(buildLossGradGraph(this.loss, b.columns.length, dim), { threads: this.opts.threads, cache: false });
+      lg = Session.create(buildLossGradGraph(this.loss, b.columns.length, dim), { ...stepSessionOptions(this.opts), cache: false });
       this.lossGrad.set(key, lg);
     }
     const feeds: Record<string, TensorData> = {};
@@ -161,7 +161,7 @@ export class AccumulatingStep {
 
   private async applyUpdate(lr: number, t: number, loss: number): Promise<{ gradNorm: number; finite: boolean }> {
     const updated = this.updated ?? [];
-    this.apply ??= Session.create(buildApplyGraph(updated, { maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps }), { threads: this.opts.threads, cache: false });
+    this.apply ??= Session.create(buildApplyGraph(updated, { maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps }), { ...stepSessionOptions(this.opts), cache: false });
     const s = await this.apply;
     const [b1, b2] = this.opts.betas;
     const scalar = (x: number): TensorData => ({ dtype: 'float32', dims: [], data: Float32Array.of(x) });

@@ -6,7 +6,7 @@
 import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
-import { Session } from '../runtime/session.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
 import { buildTrainGraph, collectParams, TOKEN_TABLES, type BuiltTrainGraph } from './train_graph.js';
 import type { TrainableParam } from './param_source.js';
 import { dropoutMasks } from './dropout_masks.js';
@@ -24,6 +24,31 @@ export interface OptimizerOptions {
   /** Update only the word-embedding rows each batch uses (lazy AdamW on the table). */
   sparseEmbeddings?: boolean;
   threads?: number;
+  /** onnxruntime options of the step sessions (profiling, spinning, memory arena). */
+  session?: Pick<SessionOptions, 'profile' | 'profilePrefix' | 'spinning' | 'memArena'>;
+}
+
+/**
+ * Session options of the training sessions: the caller's, with onnxruntime's memory arena off
+ * unless asked for (a 32 pairs × 128 tokens MiniLM step peaks ~40 % lower without it, at a few
+ * per cent of speed; `npm run bench` measures both).
+ */
+export function stepSessionOptions(o: OptimizerOptions): SessionOptions {
+  return { ...o.session, memArena: o.session?.memArena ?? false, threads: o.threads };
+}
+
+/** Where the last step's wall time went on the JavaScript side, in milliseconds. */
+export interface StepTimings {
+  /** Stacking the columns into padded int64 input_ids and attention_mask. */
+  stack: number;
+  /** Drawing the dropout keep-masks. */
+  masks: number;
+  /** Building the feed and bound-output records (and gathering sparse embedding rows). */
+  feeds: number;
+  /** session.run: onnxruntime's own time plus the binding's tensor wrapping and copies. */
+  run: number;
+  /** Writing sparse embedding rows back into the table. */
+  scatter: number;
 }
 
 export interface StepBatch {
@@ -44,6 +69,8 @@ export class TrainStep {
   readonly params: TrainableParam[];
   /** AdamW first and second moments by parameter name. */
   readonly moments: Map<string, { m: Float32Array; v: Float32Array }>;
+  /** JavaScript-side timings of the last run() (see StepTimings). */
+  lastTimings: StepTimings = { stack: 0, masks: 0, feeds: 0, run: 0, scatter: 0 };
   private readonly graphs = new Map<string, Promise<{ built: BuiltTrainGraph; session: Session }>>();
 
   /** `moments` may be shared between steps of several losses training the same model. */
@@ -64,7 +91,7 @@ export class TrainStep {
         dropoutSeed: this.opts.dropoutSeed, freezeWordEmbeddings: this.opts.freezeWordEmbeddings,
         sparseEmbeddings: this.opts.sparseEmbeddings,
       });
-      p = Session.create(built.bytes, { threads: this.opts.threads, cache: false }).then((session) => ({ built, session }));
+      p = Session.create(built.bytes, { ...stepSessionOptions(this.opts), cache: false }).then((session) => ({ built, session }));
       this.graphs.set(key, p);
     }
     return p;
@@ -77,6 +104,7 @@ export class TrainStep {
     const { built, session } = await this.graph(columns, labelDim);
     const B = batch.columns[0].length;
     for (const col of batch.columns) if (col.length !== B) throw new Error(`every column of a batch needs ${B} texts, one has ${col.length}`);
+    const t0 = performance.now();
     const st = stackRows(batch.columns.flat(), this.model.tokenizer.padTokenId);
     const [N, S] = st.dims;
     const { ids: inputIds, mask, tokens } = st;
@@ -91,10 +119,12 @@ export class TrainStep {
       bias_correction2_sqrt: scalar(Math.sqrt(1 - b2 ** t)),
     };
     if (batch.labels) feeds.labels = batch.labels;
+    const t1 = performance.now();
     if (built.dropoutSites.length && this.opts.dropoutSeed !== null) {
       const c = this.model.transformer.config;
       Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: N, s: S, hidden: c.hiddenSize, heads: c.numAttentionHeads }, this.opts.dropoutSeed, t));
     }
+    const t2 = performance.now();
     const into: Record<string, TensorData> = {};
     for (const p of built.inputs) feeds[p.name] = { dtype: 'float32', dims: p.param.shape, data: p.param.data };
     for (const p of built.updated) {
@@ -118,8 +148,11 @@ export class TrainStep {
       into[`${sparse.name}:m:new`] = feeds[`${sparse.name}:m`];
       into[`${sparse.name}:v:new`] = feeds[`${sparse.name}:v`];
     }
+    const t3 = performance.now();
     const res = await session.runInto(feeds, into, ['loss', 'grad_norm', 'finite']);
+    const t4 = performance.now();
     if (sparse && rows) scatterRows(rows, sparse.param.data, this.moments.get(sparse.name)!, sparse.param.shape[1]);
+    this.lastTimings = { stack: t1 - t0, masks: t2 - t1, feeds: t3 - t2, run: t4 - t3, scatter: performance.now() - t4 };
     return {
       loss: Number(res.loss.data[0]),
       gradNorm: Number(res.grad_norm.data[0]),
@@ -127,6 +160,11 @@ export class TrainStep {
       tokens,
       paddedTokens: N * S,
     };
+  }
+
+  /** Ends profiling of every step session (created with `session.profile`), writing the traces. */
+  async endProfiling(): Promise<void> {
+    for (const p of this.graphs.values()) (await p).session.endProfiling();
   }
 
   async close(): Promise<void> {

@@ -230,7 +230,7 @@ async function infoCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { index: { type: 'string' }, help: { type: 'boolean' } }, usage);
   if (positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
   const dir = required(values, 'index', usage);
-  const index = await openIndex(dir);
+  const index = await openIndex(dir, { readOnly: true });
   try {
     const st = await index.stats();
     process.stdout.write(JSON.stringify({ index: dir, ...st, build: await readBuildInfo(dir) }) + '\n');

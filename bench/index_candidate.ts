@@ -134,13 +134,13 @@ if (lib === 'usearch') {
   report.disk_bytes = dirBytes(dir);
   const opened = new Map<number, Awaited<ReturnType<typeof openIndex>>>();
   t = performance.now();
-  const first = await openIndex(dir, { threads: 1, expansionSearch: opts.efs[0] });
+  const first = await openIndex(dir, { threads: 1, readOnly: true, expansionSearch: opts.efs[0] });
   report.open_s = +((performance.now() - t) / 1000).toFixed(2);
   opened.set(opts.efs[0], first);
   report.sweep = await sweep(opts.efs, async (i, ef) => {
     let x = opened.get(ef as number);
     if (!x) {
-      x = await openIndex(dir, { threads: 1, expansionSearch: ef as number });
+      x = await openIndex(dir, { threads: 1, readOnly: true, expansionSearch: ef as number });
       opened.set(ef as number, x);
     }
     const [hits] = await x.search({ data: q(i), rows: 1, dim }, 10, { includeDocuments: false });

@@ -1,17 +1,23 @@
 // `npm run bench`: prints one JSON object — the machine's measured fp32 MatMul peak through
-// onnxruntime, and the encode and training benchmarks against the PyTorch reference. Options:
-//   --batch-size N (32)  --threads N (all cores)  --repeat N (3)  --no-torch  --only encode,train[,export][,serve]  --train-steps N (5)
-//   --serve-seconds N (8)
-//   (export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
-//   fine-tuned in the run; several minutes)
+// onnxruntime, and the benchmarks against the real peer, sentence-transformers 6 on torch 2.13
+// (the repository's .venv: bash scripts/python_env.sh;
+// skipped with a note where it is absent). Options:
+//   --only encode,train[,profile,spin,export] (encode,train)  --batch-size N (32)
+//   --threads N (all cores)  --repeat N (3)  --train-steps N (5)
+//   --workloads stsb_mnrl,stsb_cosent,fixed_32x32,fixed_32x128 (all)
+//   profile: onnxruntime's per-op profile of a training step and the JavaScript side
+//   spin: spinning vs sleeping intra-op threads, alone and beside a competing process
+//   export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
+//   fine-tuned in the run (several minutes)
+//   serve: a load test of the HTTP server on loopback  --serve-seconds N (8)
 //   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat]
 //   [--pg-size 10000] [--ef 16,32,64,128,256,512]: vector-index candidates on clustered synthetic data;
 //   --only msmarco: index build + search --queries on the MS MARCO subset against evaluate retrieval
 //   --only arch [--arch-sentences 128]: encode throughput of each architecture at its common size
-//   against sentence-transformers 6 on torch 2.13 (.venv from scripts/python_env.sh)
+//   (DistilBERT, RoBERTa, XLM-RoBERTa, MPNet base) against the peer, in the same run
 
 import { parseArgs } from 'node:util';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { encodeBench } from './encode_bench.js';
 import { trainBench } from './train_bench.js';
@@ -21,14 +27,16 @@ import { indexBench } from './index_bench.js';
 import { msmarcoBench } from './msmarco_search.js';
 import { archBench, archPeerAvailable } from './arch_bench.js';
 import { resolve } from 'node:path';
+import { profileBench } from './profile_bench.js';
+import { spinBench } from './spin_bench.js';
 import { measurePeak, SHARED, TOKENIZER } from './common.js';
+import { spinningEnabled } from '../src/runtime/session.js';
 
 const { values } = parseArgs({
   options: {
     'batch-size': { type: 'string', default: '32' },
     threads: { type: 'string', default: String(availableParallelism()) },
     repeat: { type: 'string', default: '3' },
-    'no-torch': { type: 'boolean', default: false },
     only: { type: 'string', default: 'encode,train' },
     'train-steps': { type: 'string', default: '5' },
     'arch-sentences': { type: 'string', default: '128' },
@@ -40,6 +48,7 @@ const { values } = parseArgs({
     ef: { type: 'string', default: '16,32,64,128,256,512' },
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '128' },
+    workloads: { type: 'string' },
   },
 });
 
@@ -47,19 +56,31 @@ if (!existsSync(TOKENIZER)) {
   process.stderr.write(`bench: the MiniLM tokenizer is needed at ${TOKENIZER} (the shared folder beside the checkout)\n`);
   process.exit(1);
 }
-const threads = Number(values.threads);
-const hasTorch = !values['no-torch'] && existsSync('/usr/bin/python3');
-const peak = await measurePeak(threads);
+const known = ['encode', 'train', 'profile', 'spin', 'export', 'arch'];
 const only = String(values.only).split(',');
+for (const k of only) {
+  if (!known.includes(k)) {
+    process.stderr.write(`bench: --only takes ${known.join(', ')}; "${k}" is none of them\n`);
+    process.exit(2);
+  }
+}
+const threads = Number(values.threads);
+const steps = Number(values['train-steps']);
+const peak = await measurePeak(threads);
 const out: Record<string, unknown> = {
-  date: new Date().toISOString().slice(0, 10),
+  date: new Date().toISOString(),
   node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
   cpu_threads: threads,
+  load_average_at_start: loadavg().map((x) => +x.toFixed(2)),
+  intra_op_spinning: spinningEnabled({}),
   peak_matmul: { gflops: +peak.gflops.toFixed(1), shape: peak.shape, note: 'onnxruntime fp32 MatMul, no output copy' },
 };
-if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
-if (only.includes('train')) out.train = await trainBench({ threads, steps: Number(values['train-steps']), torch: hasTorch }, peak.gflops);
-if (only.includes('arch')) out.arch = await archBench({ threads, batchSize: Number(values['batch-size']), repeat: Number(values.repeat), sentences: Number(values['arch-sentences']), torch: !values['no-torch'] && archPeerAvailable() });
+if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat) }, peak.gflops);
+if (only.includes('train')) out.train = await trainBench({ threads, steps, workloads: values.workloads?.split(',') }, peak.gflops);
+if (only.includes('profile')) out.profile = await profileBench({ threads, steps });
+if (only.includes('spin')) out.spin = await spinBench({ threads, steps });
+if (only.includes('arch')) out.arch = await archBench({ threads, batchSize: Number(values['batch-size']), repeat: Number(values.repeat), sentences: Number(values['arch-sentences']), torch: archPeerAvailable() });
 if (only.includes('export')) out.export = await exportBench({ threads }, peak.gflops);
 if (only.includes('serve')) out.serve = await serveBench({ threads, seconds: Number(values['serve-seconds']) });
 if (only.includes('index')) {
@@ -70,4 +91,5 @@ if (only.includes('index')) {
   });
 }
 if (only.includes('msmarco')) out.msmarco = await msmarcoBench(resolve(SHARED, 'data', 'msmarco'), TOKENIZER);
+out.load_average_at_end = loadavg().map((x) => +x.toFixed(2));
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -1,8 +1,15 @@
-// Training throughput for the all-MiniLM-L6-v2 shape with MultipleNegativesRankingLoss,
-// 32 pairs × 32 tokens a step, AdamW with clipping and the linear schedule: ours (dense AdamW
-// on every parameter, as PyTorch; and with sparse word-embedding rows) and, in the same run,
-// the PyTorch reference trainer on the same batches, with the ratio, achieved GFLOP/s against
-// the measured peak, and the peak memory of a 32 pairs × 128 tokens step (child processes).
+// Fine-tuning speed and memory of the all-MiniLM-L6-v2 shape against the real peer,
+// sentence-transformers 6 (its SentenceTransformerTrainer on torch 2.13), on exactly the same
+// batches (a plan file both sides run, see train_plan.ts), dropout on both sides:
+//   stsb_mnrl / stsb_cosent: shuffled STS-B train, 32 pairs a step, max 128 tokens
+//   fixed_32x32: 32 pairs × 32 tokens, MultipleNegativesRankingLoss
+//   fixed_32x128: 32 pairs × 128 tokens (the peak-memory shape)
+// Each side is one fresh process per workload: load → every step → model saved. Per-step time
+// is the median of the steps after the warm-up (in-process); end to end is the process's wall
+// time from spawn to exit; memory is the process's peak resident set. Achieved GFLOP/s counts
+// 3 × the forward FLOPs of the real tokens only (padding excluded), against the measured peak.
+// The hand-written PyTorch 1.13 trainer (scripts/reference/bench_train_torch.py, Debian's
+// python3-torch) stays as a second, labelled line where it is installed.
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,100 +17,119 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
-import { createLoss } from '../src/losses/index.js';
-import { StepRunner } from '../src/training/step_runner.js';
-import { bertForwardFlops, runPython, TOKENIZER } from './common.js';
+import { runPython, TOKENIZER } from './common.js';
+import { peerMissing, runPeer, timedChild, type ChildRun } from './peer.js';
+import { fixedPlan, stepTokens, stsbPlan, type TrainPlan } from './train_plan.js';
 
 const SHAPE = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
 const pexec = promisify(execFile);
 
-/** `pairs` (anchor, positive) rows of exactly `len` tokens: [CLS] … [SEP]. */
-export function syntheticBatch(pairs: number, len: number, seed: number): number[][][] {
-  let s = seed;
-  const r = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s;
-  };
-  const row = (): number[] => [101, ...Array.from({ length: len - 2 }, () => 1000 + (r() % 28000)), 102];
-  return [Array.from({ length: pairs }, row), Array.from({ length: pairs }, row)];
+/** Training FLOPs (3 × forward) of a step counting real tokens only. */
+export function realTokenTrainFlops(plan: TrainPlan, from: number): number {
+  const H = SHAPE.hidden;
+  const perToken = 2 * (4 * H * H + 2 * H * SHAPE.intermediate);
+  let f = 0;
+  for (const st of plan.steps.slice(from)) for (const col of st.columns) for (const r of col) f += SHAPE.layers * (r.length * perToken + 4 * r.length * r.length * H);
+  return (3 * f) / (plan.steps.length - from);
 }
 
-async function timeOurs(model: SentenceTransformer, columns: number[][][], sparse: boolean, threads: number, steps: number): Promise<{ median: number; best: number }> {
-  const loss = createLoss('MultipleNegativesRankingLoss', {});
-  const st = new StepRunner(model, loss, { learningRate: 2e-5, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1, dropoutSeed: 42, freezeWordEmbeddings: false, sparseEmbeddings: sparse, threads });
-  const times: number[] = [];
-  for (let t = 1; t <= steps + 2; t++) {
-    const t0 = performance.now();
-    await st.run({ columns, labels: null }, 2e-5, t);
-    if (t > 2) times.push((performance.now() - t0) / 1000);
+async function torch113Available(): Promise<boolean> {
+  try {
+    await pexec('/usr/bin/python3', ['-c', 'import torch']);
+    return true;
+  } catch {
+    return false;
   }
-  await st.close();
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], best: times[0] };
 }
 
-/** Peak RSS (MB) of a fresh process running a few steps of `pairs × len` (ours). */
-async function peakMemoryOurs(dir: string, pairs: number, len: number, sparse: boolean, arena = true): Promise<number> {
-  const script = new URL('./train_memory_child.js', import.meta.url).pathname;
-  const env = { ...process.env, SENTENCEKIT_MEM_ARENA: arena ? '1' : '0' };
-  const { stdout } = await pexec(process.execPath, [script, dir, String(pairs), String(len), sparse ? '1' : '0'], { maxBuffer: 1 << 20, env });
-  return Number(JSON.parse(stdout).max_rss_mb);
+export interface TrainBenchOptions {
+  threads: number;
+  steps: number;
+  /** Workload names to run (default all). */
+  workloads?: string[];
 }
 
-export async function trainBench(o: { threads: number; steps: number; torch: boolean }, peakGflops: number): Promise<Record<string, unknown>> {
+export async function trainBench(o: TrainBenchOptions, peakGflops: number): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-train-bench-'));
   try {
     const created = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...SHAPE, seed: 42, maxSeqLength: 128 });
-    await created.save(dir);
-    const model = await SentenceTransformer.load(dir);
-    const pairs = 32;
-    const len = 32;
-    const columns = syntheticBatch(pairs, len, 7);
-    const tokens = 2 * pairs * len;
-    // forward + backward ≈ 3 × forward FLOPs
-    const flops = 3 * bertForwardFlops(SHAPE, 2 * pairs, len);
-    const dense = await timeOurs(model, columns, false, o.threads, o.steps);
-    const sparse = await timeOurs(model, columns, true, o.threads, o.steps);
-    const fig = (t: { median: number; best: number }): Record<string, number> => ({
-      seconds_per_step: +t.median.toFixed(4),
-      best_seconds_per_step: +t.best.toFixed(4),
-      tokens_per_s: +(tokens / t.median).toFixed(0),
-      gflops: +(flops / t.median / 1e9).toFixed(1),
-      percent_of_peak: +((100 * flops) / t.median / 1e9 / peakGflops).toFixed(1),
-    });
-    const result: Record<string, unknown> = {
-      model: 'all-MiniLM-L6-v2 shape (random weights)', loss: 'MultipleNegativesRankingLoss (scale 20, cosine)',
-      batch: `${pairs} pairs × ${len} tokens`, tokens_per_step: tokens, optimizer: 'AdamW (wd 0.01), clip 1.0, dropout on',
-      sentencekit_dense: fig(dense), sentencekit_sparse_embeddings: fig(sparse),
+    await created.save(join(dir, 'model'));
+    const model = await SentenceTransformer.load(join(dir, 'model'));
+    const warmup = 2;
+    const all: Record<string, () => TrainPlan> = {
+      stsb_mnrl: () => stsbPlan(model.tokenizer, 'MultipleNegativesRankingLoss', o.steps, warmup),
+      stsb_cosent: () => stsbPlan(model.tokenizer, 'CoSENTLoss', o.steps, warmup),
+      fixed_32x32: () => fixedPlan(32, 32, o.steps, warmup),
+      fixed_32x128: () => fixedPlan(32, 128, 2, 1),
     };
-    const mem = {
-      pairs: 32, tokens: 128,
-      sentencekit_dense_mb: +(await peakMemoryOurs(dir, 32, 128, false)).toFixed(0),
-      sentencekit_sparse_mb: +(await peakMemoryOurs(dir, 32, 128, true)).toFixed(0),
-      sentencekit_dense_no_arena_mb: +(await peakMemoryOurs(dir, 32, 128, false, false)).toFixed(0),
-    } as Record<string, unknown>;
-    if (o.torch) {
-      const plan = (cols: number[][][], n: number): string => JSON.stringify({
-        loss: { name: 'MultipleNegativesRankingLoss', scale: 20 },
-        optimizer: { lr: 2e-5, weight_decay: 0.01, max_grad_norm: 1.0 },
-        schedule: { name: 'linear', warmup_steps: 0, total_steps: 1000 },
-        steps: Array.from({ length: n }, () => ({ columns: cols.map((c) => ({ input_ids: c, attention_mask: c.map((r) => r.map(() => 1)) })), labels: null })),
-      });
-      const planPath = join(dir, 'plan.json');
-      await writeFile(planPath, plan(columns, o.steps + 1));
-      const args = ['scripts/reference/bench_train_torch.py', '--model', dir, '--plan', planPath, '--threads', String(o.threads), '--warmup', '1'];
-      const torch = await runPython(args, true).catch(() => runPython(args, false));
-      const tsec = Number(torch.seconds_per_step);
-      result.pytorch = { ...torch, gflops: +(flops / tsec / 1e9).toFixed(1), note: 'dropout off in the reference (no effect on speed)' };
-      result.speedup_vs_pytorch_dense = +(tsec / dense.median).toFixed(2);
-      result.speedup_vs_pytorch_sparse = +(tsec / sparse.median).toFixed(2);
-      const memPlan = join(dir, 'plan128.json');
-      await writeFile(memPlan, plan(syntheticBatch(32, 128, 9), 2));
-      const tm = await runPython(['scripts/reference/bench_train_torch.py', '--model', dir, '--plan', memPlan, '--threads', String(o.threads), '--warmup', '1'], true).catch(() => ({ max_rss_mb: NaN }));
-      mem.pytorch_mb = +Number(tm.max_rss_mb).toFixed(0);
-    }
-    result.peak_memory_32x128 = mem;
     await model.close();
+    const names = o.workloads?.length ? o.workloads : Object.keys(all);
+    const missing = await peerMissing();
+    const hasTorch113 = await torch113Available();
+    const result: Record<string, unknown> = {
+      model: 'all-MiniLM-L6-v2 shape (random weights, made by create-model, the real tokenizer); both sides load the same folder',
+      optimizer: 'AdamW (wd 0.01), clip 1.0, linear schedule, dropout 0.1 on both sides',
+      threads: o.threads,
+      peer: missing ? { skipped: missing } : 'sentence-transformers 6.0.1, torch 2.13 (SentenceTransformerTrainer, its default AdamW)',
+    };
+    for (const name of names) {
+      const make = all[name];
+      if (!make) throw new Error(`--workloads: unknown training workload "${name}" (known: ${Object.keys(all).join(', ')})`);
+      const plan = make();
+      const planPath = join(dir, `${name}.json`);
+      await writeFile(planPath, JSON.stringify(plan));
+      const timed = plan.steps.slice(plan.warmup).map(stepTokens);
+      const real = timed.reduce((a, t) => a + t.real, 0) / timed.length;
+      const padded = timed.reduce((a, t) => a + t.padded, 0) / timed.length;
+      const flops = realTokenTrainFlops(plan, plan.warmup);
+      const fig = (r: ChildRun): Record<string, unknown> => {
+        const sec = Number(r.result.seconds_per_step);
+        return {
+          seconds_per_step: sec, best_seconds_per_step: r.result.best_seconds_per_step,
+          end_to_end_s: r.wall_s, seconds_to_loaded: r.result.seconds_to_loaded,
+          real_tokens_per_s: Math.round(real / sec),
+          gflops_real_tokens: +(flops / sec / 1e9).toFixed(1),
+          percent_of_peak: +((100 * flops) / sec / 1e9 / peakGflops).toFixed(1),
+          max_rss_mb: r.result.max_rss_mb,
+        };
+      };
+      const w: Record<string, unknown> = {
+        loss: plan.loss.name, steps: plan.steps.length, timed_steps: timed.length,
+        real_tokens_per_step: Math.round(real), padded_tokens_per_step_ours: Math.round(padded),
+      };
+      const child = new URL('./train_child.js', import.meta.url).pathname;
+      const ours = await timedChild(process.execPath, [child, join(dir, 'model'), planPath, join(dir, `out-${name}`)], { ...process.env, SENTENCEKIT_THREADS: String(o.threads) });
+      w.sentencekit = fig(ours);
+      if (name === 'fixed_32x32') {
+        const sparse = await timedChild(process.execPath, [child, join(dir, 'model'), planPath, join(dir, `out-${name}-sparse`), 'sparse'], { ...process.env, SENTENCEKIT_THREADS: String(o.threads) });
+        w.sentencekit_sparse_embeddings = fig(sparse);
+      }
+      if (name === 'fixed_32x128') {
+        const flip = process.env.SENTENCEKIT_MEM_ARENA === '1' ? '0' : '1';
+        const other = await timedChild(process.execPath, [child, join(dir, 'model'), planPath, join(dir, `out-${name}-arena`)], { ...process.env, SENTENCEKIT_THREADS: String(o.threads), SENTENCEKIT_MEM_ARENA: flip });
+        w[`sentencekit_SENTENCEKIT_MEM_ARENA_${flip}`] = fig(other);
+      }
+      if (!missing) {
+        const peer = await runPeer('train', ['--model', join(dir, 'model'), '--plan', planPath, '--out', join(dir, `peer-${name}`)], o.threads);
+        w.sentence_transformers = { ...fig(peer), padded_tokens_per_step_peer: peer.result.padded_tokens_per_step, optimizer: peer.result.optimizer, versions: `${String(peer.result.sentence_transformers_version)} / torch ${String(peer.result.torch_version)}` };
+        w.ratio_per_step = +(Number(peer.result.seconds_per_step) / Number(ours.result.seconds_per_step)).toFixed(2);
+        w.ratio_end_to_end = +(peer.wall_s / ours.wall_s).toFixed(2);
+        w.memory_ours_over_peer = +(Number(ours.result.max_rss_mb) / Number(peer.result.max_rss_mb)).toFixed(2);
+      }
+      if (hasTorch113 && name.startsWith('fixed')) {
+        const old = join(dir, `${name}-torch113.json`);
+        await writeFile(old, JSON.stringify({
+          loss: { name: plan.loss.name, scale: plan.loss.scale },
+          optimizer: { lr: plan.optimizer.lr, weight_decay: plan.optimizer.weight_decay, max_grad_norm: plan.optimizer.max_grad_norm },
+          schedule: { name: 'linear', warmup_steps: 0, total_steps: plan.steps.length },
+          steps: plan.steps.map((s) => ({ columns: s.columns.map((c) => ({ input_ids: c, attention_mask: c.map((r) => r.map(() => 1)) })), labels: null })),
+        }));
+        const t = await runPython(['scripts/reference/bench_train_torch.py', '--model', join(dir, 'model'), '--plan', old, '--threads', String(o.threads), '--warmup', String(plan.warmup)], true).catch((e: Error) => ({ error: e.message }));
+        w.pytorch_1_13_hand_written_reference = t;
+      }
+      result[name] = w;
+    }
+    if (!hasTorch113) result.pytorch_1_13_hand_written_reference = 'skipped: /usr/bin/python3 has no torch (Debian python3-torch)';
     return result;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,6 +27,7 @@ import { StaticEmbedding } from '../src/models/static_embedding.js';
 import { Tokenizer } from '../src/tokenizers/tokenizer.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { spearman } from '../src/evaluation/metrics.js';
+import { seededRandom } from '../src/data/split.js';
 import { Trainer, type TrainDataset } from '../src/training/trainer.js';
 import { CoSENTLoss } from '../src/losses/cosent_loss.js';
 import { MatryoshkaLoss } from '../src/losses/matryoshka_loss.js';
@@ -86,18 +87,6 @@ async function allDims(model: SentenceTransformer, data: BuildData): Promise<Rec
   return out;
 }
 
-/** A deterministic PRNG (mulberry32) for the distillation pairs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function main(): Promise<void> {
   const seed = Number(values.seed);
   const data = await loadBuildData(shared);
@@ -144,7 +133,7 @@ async function main(): Promise<void> {
   if (!values['no-finetune']) {
     const textIndex = new Map(data.allTexts.map((t, i) => [t, i]));
     const tcos = (a: string, b: string): number => cosine(textsT, textIndex.get(a)!, textIndex.get(b)!, TEACHER_DIM);
-    const rand = rng(seed);
+    const rand = seededRandom(seed);
     const distillPairs: { texts: string[]; label: number }[] = [];
     for (const e of data.nliTriplets) {
       distillPairs.push({ texts: [e.texts[0], e.texts[1]], label: tcos(e.texts[0], e.texts[1]) });

@@ -78,7 +78,7 @@ test('usearch: changes after the saved ANN structure are replayed on reopen', as
   await a.flush(); // committed, but no new ANN snapshot (as after a kill)
   const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { ann: { seq: number }; segments: { seq: number }[] };
   assert.ok(m.segments.some((s) => s.seq > m.ann.seq), 'segments after the ANN snapshot');
-  const b = await openIndex(dir);
+  const b = await openIndex(dir, { readOnly: true }); // beside the writer, as a search would
   assert.equal((await b.stats()).count, 399);
   const self = await b.search({ data: row(base, 3).slice(), rows: 1, dim: DIM }, 3);
   assert.ok(!self[0].some((h) => h.id === 'v3'));
@@ -87,4 +87,27 @@ test('usearch: changes after the saved ANN structure are replayed on reopen', as
   const old7 = await b.search({ data: row(base, 7).slice(), rows: 1, dim: DIM }, 1);
   assert.notEqual(old7[0][0].id, 'v7');
   await b.close();
+  await a.close();
+});
+
+test('one writer per folder: a second writer is refused, a dead writer\'s lock is taken over, readers write nothing', async () => {
+  const dir = join(root, 'lock');
+  const w = await createIndex({ backend: 'usearch', dir, dim: DIM });
+  await w.upsert(ids.slice(0, 10), { data: base.data.subarray(0, 10 * DIM), rows: 10, dim: DIM });
+  await w.flush();
+  await assert.rejects(openIndex(dir), /another process \(pid \d+\) is writing this index/);
+  // a reader sees the last commit beside the writer, and cannot change the index
+  const r = await openIndex(dir, { readOnly: true });
+  assert.equal((await r.stats()).count, 10);
+  await assert.rejects(r.upsert(['x'], vectors(1, 9)), /opened read-only/);
+  const before = await readFile(join(dir, 'manifest.json'), 'utf8');
+  await r.close();
+  assert.equal(await readFile(join(dir, 'manifest.json'), 'utf8'), before, 'a reader wrote nothing');
+  await w.close();
+  // a lock left by a process that no longer runs
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'writer.lock'), '999999999');
+  const again = await openIndex(dir);
+  assert.equal((await again.stats()).count, 10);
+  await again.close();
 });

@@ -16,7 +16,9 @@ import {
   describeFile,
   diskBytes,
   FORMAT,
+  IndexCorruptError,
   verifyEntry,
+  readManifest,
   readSegment,
   removeUnreferenced,
   writeManifest,
@@ -25,6 +27,7 @@ import {
   type Op,
 } from './segments.js';
 import { checkModel } from './model_info.js';
+import { lockForWriting } from './writer_lock.js';
 import type { Hit, IndexMetric, IndexModelInfo, IndexStats, Metadata, SearchOptions, StoredDocument, VectorIndex, Vectors } from './types.js';
 
 /** An approximate-nearest-neighbour structure keyed by row. */
@@ -46,6 +49,8 @@ export interface AnnEngine {
 export interface FileIndexOptions {
   /** Matching rows at or below which a filtered search is exact (default 20000). */
   exactBelow?: number;
+  /** Open for reading only: no writer lock, and close() writes nothing (searches beside a running writer). */
+  readOnly?: boolean;
   /** onnxruntime threads of exact scoring. */
   threads?: number;
 }
@@ -66,6 +71,8 @@ export class FileIndex implements VectorIndex {
   private scratch: ExactIndex;
   private closed = false;
   private readonly exactBelow: number;
+  private readonly readOnly: boolean;
+  private unlock: (() => Promise<void>) | null = null;
 
   private constructor(private manifest: Manifest, dir: string, private readonly engine: AnnEngine | null, opts: FileIndexOptions) {
     this.backend = manifest.backend;
@@ -76,6 +83,7 @@ export class FileIndex implements VectorIndex {
     this.exact = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
     this.scratch = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
     this.exactBelow = opts.exactBelow ?? 20000;
+    this.readOnly = opts.readOnly ?? false;
   }
 
   /** The stored float32 vector of a row (live or retired). */
@@ -92,19 +100,53 @@ export class FileIndex implements VectorIndex {
     if (!Number.isInteger(dim) || dim < 1) throw new IndexInputError(`createIndex: dim must be a positive integer, got ${String(dim)}`);
     if (model !== undefined && model.dim !== dim) throw new IndexInputError(`createIndex: the model ${model.name} embeds in ${model.dim} dimensions, the index was asked for ${dim}`);
     await mkdir(dir, { recursive: true });
+    const unlock = await lockForWriting(dir);
     const now = new Date().toISOString();
     const m: Manifest = {
       format: FORMAT, version: 1, backend, dim, metric, model, options: engine?.options ?? {},
       nextRow: 0, nextSeq: 1, segments: [], created: now, updated: now,
     };
-    const ix = new FileIndex(m, dir, engine, opts);
-    await writeManifest(dir, m);
-    await removeUnreferenced(dir, m);
+    const ix = new FileIndex(m, dir, engine, { ...opts, readOnly: false });
+    ix.unlock = unlock;
+    try {
+      await writeManifest(dir, m);
+      await removeUnreferenced(dir, m);
+    } catch (e) {
+      await unlock();
+      throw e;
+    }
     return ix;
   }
 
   /** Reopens a committed index: the ANN snapshot, then the segments after it, replayed in order. */
   static async open(dir: string, m: Manifest, engine: AnnEngine | null, opts: FileIndexOptions = {}): Promise<FileIndex> {
+    if (!opts.readOnly) {
+      const unlock = await lockForWriting(dir);
+      try {
+        // the manifest as of holding the lock (a writer may have committed since it was read)
+        m = await readManifest(dir);
+        const ix = await FileIndex.load(dir, m, engine, opts);
+        ix.unlock = unlock;
+        return ix;
+      } catch (e) {
+        await unlock();
+        throw e;
+      }
+    }
+    // a reader retries when a writer replaced a file between reading the manifest and the file
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await FileIndex.load(dir, m, engine, opts);
+      } catch (e) {
+        if (!(e instanceof IndexCorruptError) || attempt >= 2) throw e;
+        const again = await readManifest(dir);
+        if (again.updated === m.updated) throw e;
+        m = again;
+      }
+    }
+  }
+
+  private static async load(dir: string, m: Manifest, engine: AnnEngine | null, opts: FileIndexOptions): Promise<FileIndex> {
     const ix = new FileIndex(m, dir, engine, opts);
     let annSeq = 0;
     if (engine && m.ann) {
@@ -157,8 +199,13 @@ export class FileIndex implements VectorIndex {
     if (this.closed) throw new Error(`${what}: the index ${this.dir} was closed`);
   }
 
+  private writable(what: string): void {
+    this.live(what);
+    if (this.readOnly) throw new Error(`${what}: the index ${this.dir} was opened read-only; open it without readOnly to change it`);
+  }
+
   async upsert(ids: string[], vectors: Vectors, metadata?: (Metadata | undefined)[], texts?: (string | undefined)[]): Promise<void> {
-    this.live('upsert');
+    this.writable('upsert');
     checkBatch(`upsert into ${this.dir}`, this.dim, ids, vectors, metadata, texts);
     const dim = this.dim;
     const newRows = new Int32Array(ids.length);
@@ -184,7 +231,7 @@ export class FileIndex implements VectorIndex {
   }
 
   async remove(ids: string[]): Promise<number> {
-    this.live('remove');
+    this.writable('remove');
     if (!Array.isArray(ids)) throw new IndexInputError('remove: ids must be an array of strings');
     const rows: number[] = [];
     for (const id of ids) {
@@ -335,7 +382,7 @@ export class FileIndex implements VectorIndex {
   /** Commits pending operations as one segment (tail segments merged geometrically). */
   async flush(): Promise<void> {
     this.live('flush');
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.readOnly) return;
     const m = this.manifest;
     const seq = m.nextSeq;
     const vecs = concat(this.pendingVectors);
@@ -368,6 +415,26 @@ export class FileIndex implements VectorIndex {
   /** Commits, saves the ANN structure (so that reopening replays nothing) and frees native resources. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.readOnly) {
+      this.closed = true;
+      this.engine?.close();
+      await this.exact.close();
+      await this.scratch.close();
+      return;
+    }
+    try {
+      await this.saveOnClose();
+    } finally {
+      this.closed = true;
+      this.engine?.close();
+      await this.exact.close();
+      await this.scratch.close();
+      await this.unlock?.();
+      this.unlock = null;
+    }
+  }
+
+  private async saveOnClose(): Promise<void> {
     await this.flush();
     const m = this.manifest;
     const lastSeq = m.segments.length ? m.segments[m.segments.length - 1].seq : 0;
@@ -380,10 +447,6 @@ export class FileIndex implements VectorIndex {
       this.manifest = next;
       await removeUnreferenced(this.dir, next);
     }
-    this.closed = true;
-    this.engine?.close();
-    await this.exact.close();
-    await this.scratch.close();
   }
 }
 

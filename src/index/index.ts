@@ -13,3 +13,4 @@ export { ExactIndex, pairedCosine, type ExactIndexOptions, type SearchIndex, typ
 export { semanticSearch, paraphraseMining, communityDetection, type SemanticSearchOptions, type SearchMatch, type ParaphraseMiningOptions, type CommunityOptions } from './util.js';
 export { readCorpus, CorpusError, type CorpusDocument } from './corpus.js';
 export { ingestCorpus, type IngestOptions, type IngestResult } from './ingest.js';
+export { IndexLockedError } from './writer_lock.js';

@@ -31,6 +31,8 @@ export interface CreateIndexOptions {
 
 export interface OpenIndexOptions {
   threads?: number;
+  /** Embedded backends: read only — no writer lock, nothing written on close (search beside a writer). */
+  readOnly?: boolean;
   /** usearch: ef at search time (default: as built). */
   expansionSearch?: number;
   /** pgvector: overrides the recorded connection string (e.g. to add a password). */
@@ -49,10 +51,10 @@ interface Backend {
 export const DEFAULT_BACKEND = USEARCH;
 
 const BACKENDS: Record<string, Backend> = {
-  [FLAT]: { create: (o, metric) => createFlat(o.dir, o.dim, metric, o.model, { threads: o.threads }), open: (dir, m, o) => openFlat(dir, m, { threads: o.threads }) },
+  [FLAT]: { create: (o, metric) => createFlat(o.dir, o.dim, metric, o.model, { threads: o.threads }), open: (dir, m, o) => openFlat(dir, m, { threads: o.threads, readOnly: o.readOnly }) },
   [USEARCH]: {
     create: (o, metric) => createUsearch(o.dir, o.dim, metric, o.model, { ...o.usearch, threads: o.threads ?? o.usearch?.threads, exactBelow: o.exactBelow }),
-    open: (dir, m, o) => openUsearch(dir, m, { threads: o.threads, expansionSearch: o.expansionSearch, exactBelow: o.exactBelow }),
+    open: (dir, m, o) => openUsearch(dir, m, { threads: o.threads, expansionSearch: o.expansionSearch, exactBelow: o.exactBelow, readOnly: o.readOnly }),
   },
   [PGVECTOR]: {
     create: (o, metric) => createPgvector(o.dir, o.dim, metric, o.model, o.pgvector ?? {}),

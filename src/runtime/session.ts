@@ -1,6 +1,7 @@
 // ORT sessions built from graphs: one place that turns a Graph (or ModelProto bytes) into an
 // onnxruntime-node InferenceSession with our defaults (all graph optimisations, one intra-op
-// thread per core), and a cache so the same graph with the same options is compiled once.
+// thread per core, intra-op threads that sleep rather than spin when idle), and a cache so the
+// same graph with the same options is compiled once.
 
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -16,14 +17,25 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write the optimised model here (debugging: what ORT fused). */
   optimizedModelPath?: string;
+  /** onnxruntime's profiler: a JSON trace per session, written at `endProfiling()`. */
   profile?: boolean;
+  /** File-name prefix of the profile trace (default `onnxruntime_profile` in the working folder). */
+  profilePrefix?: string;
+  /**
+   * Let idle intra-op threads spin (busy-wait) between parallel sections instead of sleeping.
+   * Default off (or SENTENCEKIT_SPIN=1 to turn on): spinning gains a few per cent on an idle
+   * machine but loses far more when another process competes for the cores (`npm run bench --
+   * --only spin` measures both).
+   */
+  spinning?: boolean;
   /** Cache key; the default is a hash of the model bytes and options. */
   cacheKey?: string;
   /** Set false to build a private session outside the cache. */
   cache?: boolean;
   /**
-   * onnxruntime's CPU memory arena (default on). Off (or SENTENCEKIT_MEM_ARENA=0) lowers the peak
-   * memory of large training steps by about a third, at a few per cent of speed.
+   * onnxruntime's CPU memory arena (default on; the training step runners turn it off).
+   * SENTENCEKIT_MEM_ARENA=1/0 overrides either way. Off lowers the peak memory of large
+   * training steps by about 40 %, at a few per cent of speed.
    */
   memArena?: boolean;
 }
@@ -36,6 +48,23 @@ export function defaultThreads(): number {
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
+/** Whether intra-op threads spin: the option, else SENTENCEKIT_SPIN (1/0), else off. */
+export function spinningEnabled(opts: SessionOptions): boolean {
+  if (opts.spinning !== undefined) return opts.spinning;
+  const env = process.env.SENTENCEKIT_SPIN;
+  if (env === undefined || env === '') return false;
+  if (env === '1' || env === '0') return env === '1';
+  throw new Error(`SENTENCEKIT_SPIN must be 1 (spinning intra-op threads) or 0 (sleeping; the default), not "${env}"`);
+}
+
+/** Whether onnxruntime's CPU memory arena is used: SENTENCEKIT_MEM_ARENA (1/0), else the option, else on. */
+export function memArenaEnabled(opts: SessionOptions): boolean {
+  const env = process.env.SENTENCEKIT_MEM_ARENA;
+  if (env === '1' || env === '0') return env === '1';
+  if (env !== undefined && env !== '') throw new Error(`SENTENCEKIT_MEM_ARENA must be 1 (use onnxruntime's memory arena) or 0 (do not), not "${env}"`);
+  return opts.memArena ?? true;
+}
+
 export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
   const o: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: opts.threads ?? defaultThreads(),
@@ -43,13 +72,13 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     executionMode: 'sequential',
     graphOptimizationLevel: opts.optimization ?? 'all',
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: spinningEnabled(opts) ? '1' : '0' } } },
   };
-  if (opts.memArena === false) o.enableCpuMemArena = false;
-  if (process.env.SENTENCEKIT_MEM_ARENA === '0') o.enableCpuMemArena = false;
+  if (!memArenaEnabled(opts)) o.enableCpuMemArena = false;
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
   if (opts.profile) {
     o.enableProfiling = true;
-    (o as Record<string, unknown>).profileFilePrefix = 'onnxruntime_profile';
+    o.profileFilePrefix = opts.profilePrefix ?? 'onnxruntime_profile';
   }
   return o;
 }
@@ -98,6 +127,11 @@ export class Session {
     const out: Fetches = {};
     for (const k of fetch) out[k] = fromOrt(res[k]);
     return out;
+  }
+
+  /** Ends profiling (a session created with `profile: true`) and writes the trace file. */
+  endProfiling(): void {
+    this.ort.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -9,11 +9,11 @@ import type { TrainableParam } from './param_source.js';
 import { AccumulatedStep } from './steps/accumulated.js';
 import { GradCacheStep } from './steps/grad_cache.js';
 import { PlainStep } from './steps/plain.js';
-import type { StepBatch, StepResult, StepStrategy } from './steps/step.js';
+import type { StepBatch, StepResult, StepStrategy, StepTimings } from './steps/step.js';
 import { collectParams } from './train_graph.js';
 
-export type { OptimizerOptions } from './optimizer.js';
-export type { StepBatch, StepResult } from './steps/step.js';
+export { stepSessionOptions, type OptimizerOptions } from './optimizer.js';
+export type { StepBatch, StepResult, StepTimings } from './steps/step.js';
 
 export interface StepRunnerOptions {
   /** Micro-batches per optimizer step (default 1). */
@@ -54,6 +54,16 @@ export class StepRunner {
   /** One optimizer step from `micro` (one batch, or the micro-batches of an accumulated step). */
   run(micro: StepBatch | StepBatch[], lr: number, t: number): Promise<StepResult> {
     return this.impl.run(Array.isArray(micro) ? micro : [micro], lr, t);
+  }
+
+  /** JavaScript-side timings of the last step (plain steps; zeros otherwise). */
+  get lastTimings(): StepTimings {
+    return this.impl.lastTimings;
+  }
+
+  /** Ends profiling of the step sessions (created with `session.profile`), writing the traces. */
+  endProfiling(): Promise<void> {
+    return this.impl.endProfiling();
   }
 
   close(): Promise<void> {

@@ -5,7 +5,7 @@
 // Takes the options in usage.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { assertNotInput, assertWritableFolder } from '../../io/output_guard.js';
@@ -23,7 +23,7 @@ export const usage = `Usage: sentencekit index build --model DIR|HUB_ID --corpus
                             [--pg-url postgres://user@host:5432/db] [--pg-table NAME] [--halfvec]
                             [--connectivity M] [--expansion-add N] [--expansion-search N] [--quantization f32|f16|i8]
                             [--overwrite] [--threads N]
-       sentencekit index add --index DIR --corpus FILE [--model DIR|HUB_ID] [--batch-size N]
+       sentencekit index add --index DIR --corpus FILE [--model DIR|HUB_ID] [--batch-size N] [--commit-rows 1024]
        sentencekit index remove --index DIR --ids FILE|ID,...
        sentencekit index info --index DIR
 
@@ -61,6 +61,13 @@ function progressFor(label: string): { bar: Progress; tick: (done: number, total
       last = done;
     },
   };
+}
+
+/** Bytes of the files in a folder (the index as written, ANN structure included). */
+async function folderBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir, { withFileTypes: true })) if (f.isFile()) n += (await stat(join(dir, f.name))).size;
+  return n;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -114,9 +121,9 @@ async function build(argv: string[]): Promise<void> {
     const res = await ingestCorpus(index, model, corpus, { chunkTokens, overlap, batchSize: intOpt(values, 'batch-size', 32, usage), onProgress: prog.tick, checkedCount: documents });
     const bi: BuildInfo = { model: modelSpec, corpus: resolve(corpus), ...(chunkTokens !== undefined ? { chunkTokens, overlap: overlap ?? 0 } : {}) };
     await writeFileAtomic(join(work, BUILD_FILE), JSON.stringify(bi, null, 1) + '\n');
-    const st = await index.stats();
     await index.close();
     index = null;
+    const diskBytes = await folderBytes(work);
     prog.bar.done();
     const old = (await exists(target)) ? `${work}.old` : null;
     if (old) await rename(target, old);
@@ -125,7 +132,7 @@ async function build(argv: string[]): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     process.stdout.write(JSON.stringify({
       index: out, backend, model: modelSpec, dim: info.dim, metric, documents: res.documents, vectors: res.vectors,
-      chunk_tokens: chunkTokens ?? null, disk_bytes: st.diskBytes ?? null, seconds: Number(secs.toFixed(2)),
+      chunk_tokens: chunkTokens ?? null, disk_bytes: diskBytes, seconds: Number(secs.toFixed(2)),
       docs_per_second: Number((res.documents / secs).toFixed(1)),
     }) + '\n');
   } catch (e) {
@@ -223,7 +230,7 @@ async function infoCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { index: { type: 'string' }, help: { type: 'boolean' } }, usage);
   if (positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
   const dir = required(values, 'index', usage);
-  const index = await openIndex(dir);
+  const index = await openIndex(dir, { readOnly: true });
   try {
     const st = await index.stats();
     process.stdout.write(JSON.stringify({ index: dir, ...st, build: await readBuildInfo(dir) }) + '\n');

@@ -19,7 +19,7 @@ import { Trainer } from '../../training/trainer.js';
 import { CoSENTLoss } from '../../losses/cosent_loss.js';
 import { EmbeddingSimilarityEvaluator } from '../../evaluation/index.js';
 import { exportModel } from '../../export/export_model.js';
-import { ExactIndex } from '../../index/exact_search.js';
+import { createIndex, DEFAULT_BACKEND, modelInfo, openIndex } from '../../index/index.js';
 import { Session } from '../../runtime/session.js';
 import { assertWritableFolder } from '../../io/output_guard.js';
 
@@ -28,7 +28,7 @@ export const usage = `Usage: sentencekit quickstart [--model DIR|HUB_ID] [--data
 
 Runs the whole lifecycle on the built-in model (sentencekit-static-en; --model picks another):
 encode and evaluate STS-B dev, fine-tune --steps steps (default 60) with CoSENTLoss on the first
---train-pairs STS-B train pairs (default 1000; --lr, default 1e-3), evaluate again, export to ONNX, embed an example
+--train-pairs STS-B train pairs (default 1000; --lr, default 1e-3), evaluate again, export to ONNX, build a vector index over an example
 corpus and answer example queries. Defaults: the data in ../shared when present, built-in sample
 sentences otherwise. --out DIR keeps the fine-tuned model and its export; a non-empty DIR is refused
 unless --overwrite.`;
@@ -164,26 +164,35 @@ export const STAGES: { name: string; run: (c: QuickstartContext) => Promise<void
     },
   },
   {
-    name: 'search',
+    name: 'index',
     run: async (c) => {
-      // exact cosine search over the corpus (the search interface hard-negative mining uses)
+      // a persistent index (the default embedded backend) over the example corpus, committed,
+      // closed and reopened read-only as `sentencekit search` would, then a few queries
+      const dir = join(c.outDir, 'index');
       const t = performance.now();
       const emb = await c.model.encodeMatrix(c.corpus, { batchSize: 256 });
-      const index = new ExactIndex(emb.dim, { metric: 'cosine' });
-      await index.add(emb);
+      const info = modelInfo(c.model, c.modelName);
+      const built = await createIndex({ backend: DEFAULT_BACKEND, dir, dim: emb.dim, model: info });
+      const ids = c.corpus.map((_, i) => String(i));
+      await built.upsert(ids, emb, undefined, c.corpus);
+      await built.close();
+      const buildSecs = (performance.now() - t) / 1000;
+      const index = await openIndex(dir, { readOnly: true });
+      const t2 = performance.now();
       const q = await c.model.encodeMatrix(c.queries);
       const k = 3;
-      const r = await index.search(q, k);
+      const results = await index.search(q, k, { model: info });
+      const stats = await index.stats();
       await index.close();
-      const secs = (performance.now() - t) / 1000;
-      c.say(`search: ${c.corpus.length} texts of ${c.corpusSource} embedded and searched in ${secs.toFixed(2)} s`);
+      const searchSecs = (performance.now() - t2) / 1000;
+      c.say(`index: ${c.corpus.length} texts of ${c.corpusSource} embedded into a ${stats.backend} index at ${dir} in ${buildSecs.toFixed(2)} s; ${c.queries.length} queries answered in ${searchSecs.toFixed(3)} s`);
       const answers = c.queries.map((query, i) => {
-        const hits = Array.from({ length: k }, (_, j) => ({ score: +r.scores[i * k + j].toFixed(4), text: c.corpus[r.ids[i * k + j]] }));
+        const hits = results[i].map((h) => ({ id: h.id, score: +h.score.toFixed(4), text: h.text ?? '' }));
         c.say(`  "${query}"`);
         for (const h of hits) c.say(`    ${h.score.toFixed(3)}  ${h.text.length > 100 ? h.text.slice(0, 97) + '...' : h.text}`);
         return { query, hits };
       });
-      c.summary.search = { corpus: c.corpusSource, documents: c.corpus.length, seconds: +secs.toFixed(2), queries: answers };
+      c.summary.search = { corpus: c.corpusSource, documents: c.corpus.length, index: dir, backend: stats.backend, build_seconds: +buildSecs.toFixed(2), search_seconds: +searchSecs.toFixed(3), queries: answers };
     },
   },
 ];

@@ -68,7 +68,7 @@ export async function search(argv: string[]): Promise<void> {
     }
   }
   const threads = intOpt(values, 'threads', undefined, usage);
-  const index = await openIndex(dir, { threads, expansionSearch: intOpt(values, 'expansion-search', undefined, usage) });
+  const index = await openIndex(dir, { threads, readOnly: true, expansionSearch: intOpt(values, 'expansion-search', undefined, usage) });
   let closeModel: (() => Promise<void>) | null = null;
   try {
     const { model, name } = await indexModel(index, dir, values.model as string | undefined, threads);

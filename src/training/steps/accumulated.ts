@@ -2,7 +2,7 @@
 // one clipped AdamW update (as the Hugging Face Trainer, which divides each micro-batch loss by k).
 
 import { Accumulator } from './accumulator.js';
-import type { StepBatch, StepContext, StepResult, StepStrategy } from './step.js';
+import { NO_TIMINGS, type StepBatch, type StepContext, type StepResult, type StepStrategy } from './step.js';
 
 export class AccumulatedStep implements StepStrategy {
   private readonly acc: Accumulator;
@@ -23,6 +23,12 @@ export class AccumulatedStep implements StepStrategy {
     }
     const upd = await this.acc.apply(lr, t, loss);
     return { loss, gradNorm: upd.gradNorm, finite: upd.finite && Number.isFinite(loss), tokens, paddedTokens: padded };
+  }
+
+  readonly lastTimings = NO_TIMINGS;
+
+  async endProfiling(): Promise<void> {
+    await this.acc.endProfiling();
   }
 
   close(): Promise<void> {

@@ -6,7 +6,7 @@
 
 import type { TensorData } from '../../graph/ir.js';
 import { dropoutMasks } from '../dropout_masks.js';
-import { SessionCache } from '../optimizer.js';
+import { SessionCache, stepSessionOptions } from '../optimizer.js';
 import type { TrainableParam } from '../param_source.js';
 import { stackRows } from '../stack.js';
 import { buildApplyGraph, buildGradGraph, type BuiltGradGraph } from '../train_graph.js';
@@ -20,8 +20,8 @@ export class Accumulator {
 
   constructor(private readonly c: StepContext) {
     for (const p of c.params) if (p.trainable) this.acc.set(p.name, new Float32Array(p.param.data.length));
-    this.grads = new SessionCache(c.optimizer.opts.threads);
-    this.applyFor = new SessionCache(c.optimizer.opts.threads);
+    this.grads = new SessionCache(stepSessionOptions(c.optimizer.opts));
+    this.applyFor = new SessionCache(stepSessionOptions(c.optimizer.opts));
   }
 
   /** Adds scale·∂objective/∂p into the accumulators for one forward pass over `rows`; returns the loss (NaN when seeded by `embGrad`). */
@@ -71,6 +71,11 @@ export class Accumulator {
     const res = await session.runInto(feeds, into, ['grad_norm', 'finite']);
     for (const a of this.acc.values()) a.fill(0);
     return { gradNorm: Number(res.grad_norm.data[0]), finite: Number(res.finite.data[0]) === 1 };
+  }
+
+  async endProfiling(): Promise<void> {
+    await this.grads.endProfiling();
+    await this.applyFor.endProfiling();
   }
 
   async close(): Promise<void> {

@@ -8,12 +8,12 @@
 // The second forward pass must see the first's dropout masks, which are not replayed: dropout off.
 
 import type { TensorData } from '../../graph/ir.js';
-import { SessionCache } from '../optimizer.js';
+import { SessionCache, stepSessionOptions } from '../optimizer.js';
 import { stackRows } from '../stack.js';
 import { buildEmbedGraph, buildLossGradGraph } from '../train_graph.js';
 import type { TrainableParam } from '../param_source.js';
 import { Accumulator } from './accumulator.js';
-import { paramFeeds, type StepBatch, type StepContext, type StepResult, type StepStrategy } from './step.js';
+import { NO_TIMINGS, paramFeeds, type StepBatch, type StepContext, type StepResult, type StepStrategy } from './step.js';
 
 export class GradCacheStep implements StepStrategy {
   private readonly acc: Accumulator;
@@ -22,8 +22,8 @@ export class GradCacheStep implements StepStrategy {
 
   constructor(private readonly c: StepContext, private readonly miniBatchSize: number) {
     this.acc = new Accumulator(c);
-    this.embed = new SessionCache(c.optimizer.opts.threads);
-    this.lossGrad = new SessionCache(c.optimizer.opts.threads);
+    this.embed = new SessionCache(stepSessionOptions(c.optimizer.opts));
+    this.lossGrad = new SessionCache(stepSessionOptions(c.optimizer.opts));
   }
 
   async run(micro: StepBatch[], lr: number, t: number): Promise<StepResult> {
@@ -78,6 +78,14 @@ export class GradCacheStep implements StepStrategy {
       }
     }
     return { loss, tokens, padded };
+  }
+
+  readonly lastTimings = NO_TIMINGS;
+
+  async endProfiling(): Promise<void> {
+    await this.acc.endProfiling();
+    await this.embed.endProfiling();
+    await this.lossGrad.endProfiling();
   }
 
   async close(): Promise<void> {

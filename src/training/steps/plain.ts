@@ -4,16 +4,17 @@
 
 import type { TensorData } from '../../graph/ir.js';
 import { dropoutMasks } from '../dropout_masks.js';
-import { SessionCache } from '../optimizer.js';
+import { SessionCache, stepSessionOptions } from '../optimizer.js';
 import { stackRows } from '../stack.js';
 import { buildTrainGraph, tokenTableName, type BuiltTrainGraph } from '../train_graph.js';
-import { labelDimOf, paramFeeds, type StepBatch, type StepContext, type StepResult, type StepStrategy } from './step.js';
+import { labelDimOf, NO_TIMINGS, paramFeeds, type StepBatch, type StepContext, type StepResult, type StepStrategy, type StepTimings } from './step.js';
 
 export class PlainStep implements StepStrategy {
   private readonly graphs: SessionCache<BuiltTrainGraph>;
+  lastTimings: StepTimings = NO_TIMINGS;
 
   constructor(private readonly c: StepContext) {
-    this.graphs = new SessionCache(c.optimizer.opts.threads);
+    this.graphs = new SessionCache(stepSessionOptions(c.optimizer.opts));
   }
 
   async run(micro: StepBatch[], lr: number, t: number): Promise<StepResult> {
@@ -28,6 +29,7 @@ export class PlainStep implements StepStrategy {
     }));
     const B = batch.columns[0].length;
     for (const col of batch.columns) if (col.length !== B) throw new Error(`every column of a batch needs ${B} texts, one has ${col.length}`);
+    const t0 = performance.now();
     const st = stackRows(batch.columns.flat(), model.tokenizer.padTokenId);
     const [N, S] = st.dims;
     const feeds: Record<string, TensorData> = {
@@ -36,7 +38,9 @@ export class PlainStep implements StepStrategy {
       ...optimizer.scalars(lr, t),
     };
     if (batch.labels) feeds.labels = batch.labels;
+    const t1 = performance.now();
     if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: N, s: S }, o.dropoutSeed, t));
+    const t2 = performance.now();
     paramFeeds(built.inputs, feeds);
     const into: Record<string, TensorData> = {};
     const table = tokenTableName(model);
@@ -51,8 +55,11 @@ export class PlainStep implements StepStrategy {
         optimizer.bind(p, feeds, into);
       }
     }
+    const t3 = performance.now();
     const res = await session.runInto(feeds, into, ['loss', 'grad_norm', 'finite']);
+    const t4 = performance.now();
     if (sparse && rows) scatterRows(rows, sparse.param.data, optimizer.moments.get(sparse.name)!, sparse.param.shape[1]);
+    this.lastTimings = { stack: t1 - t0, masks: t2 - t1, feeds: t3 - t2, run: t4 - t3, scatter: performance.now() - t4 };
     return {
       loss: Number(res.loss.data[0]),
       gradNorm: Number(res.grad_norm.data[0]),
@@ -60,6 +67,10 @@ export class PlainStep implements StepStrategy {
       tokens: st.tokens,
       paddedTokens: N * S,
     };
+  }
+
+  endProfiling(): Promise<void> {
+    return this.graphs.endProfiling();
   }
 
   close(): Promise<void> {

@@ -30,11 +30,31 @@ export interface StepContext {
   optimizer: AdamW;
 }
 
+/** Where the last step's wall time went on the JavaScript side, in milliseconds. */
+export interface StepTimings {
+  /** Stacking the columns into padded int64 input_ids and attention_mask. */
+  stack: number;
+  /** Drawing the dropout keep-masks. */
+  masks: number;
+  /** Building the feed and bound-output records (and gathering sparse embedding rows). */
+  feeds: number;
+  /** session.run: onnxruntime's own time plus the binding's tensor wrapping and copies. */
+  run: number;
+  /** Writing sparse embedding rows back into the table. */
+  scatter: number;
+}
+
 export interface StepStrategy {
   /** One optimizer step at learning rate `lr` as step number `t` (1-based, for bias correction). */
   run(micro: StepBatch[], lr: number, t: number): Promise<StepResult>;
+  /** JavaScript-side timings of the last run (the plain step measures them; others give zeros). */
+  readonly lastTimings: StepTimings;
+  /** Ends profiling of the step sessions (created with `session.profile`), writing the traces. */
+  endProfiling(): Promise<void>;
   close(): Promise<void>;
 }
+
+export const NO_TIMINGS: StepTimings = { stack: 0, masks: 0, feeds: 0, run: 0, scatter: 0 };
 
 /** Label width of embedding labels (MSELoss), undefined otherwise. */
 export function labelDimOf(labels: TensorData | null): number | undefined {

@@ -1,0 +1,62 @@
+// Where a training step's time goes: onnxruntime's profiler over a few MultipleNegativesRankingLoss
+// steps of the all-MiniLM-L6-v2 shape (32 pairs × 32 tokens, dropout on, dense AdamW), the
+// steps after the first two. Per op type: the summed kernel time per step (milliseconds) and its
+// share of onnxruntime's run time; beside it, the JavaScript side of each step (stacking ids,
+// drawing dropout masks, building feeds) and the binding's share of session.run (its wall time
+// less onnxruntime's own model_run time: wrapping feeds, binding outputs, fetching scalars).
+
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SentenceTransformer } from '../src/models/sentence_transformer.js';
+import { createLoss } from '../src/losses/index.js';
+import { StepRunner, type StepTimings } from '../src/training/step_runner.js';
+import { breakdown, type TraceEvent } from '../src/runtime/profile.js';
+import { TOKENIZER } from './common.js';
+import { fixedPlan } from './train_plan.js';
+
+export async function profileBench(o: { threads: number; steps: number; len?: number }): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
+  try {
+    const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+    const created = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...shape, seed: 42, maxSeqLength: 128 });
+    await created.save(join(dir, 'model'));
+    const model = await SentenceTransformer.load(join(dir, 'model'));
+    const len = o.len ?? 32;
+    const warm = 2;
+    const plan = fixedPlan(32, len, o.steps, warm);
+    const st = new StepRunner(model, createLoss('MultipleNegativesRankingLoss', {}), {
+      learningRate: 2e-5, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1, dropoutSeed: 42, freezeWordEmbeddings: false,
+      threads: o.threads, session: { profile: true, profilePrefix: join(dir, 'trace') },
+    });
+    const js: StepTimings[] = [];
+    const walls: number[] = [];
+    for (let t = 1; t <= plan.steps.length; t++) {
+      const t0 = performance.now();
+      await st.run({ columns: plan.steps[t - 1].columns, labels: null }, 2e-5, t);
+      if (t > warm) {
+        walls.push(performance.now() - t0);
+        js.push({ ...st.lastTimings });
+      }
+    }
+    await st.endProfiling();
+    await st.close();
+    await model.close();
+    const file = (await readdir(dir)).find((f) => f.startsWith('trace') && f.endsWith('.json'));
+    if (!file) throw new Error(`onnxruntime wrote no profile trace into ${dir}`);
+    const b = breakdown(JSON.parse(await readFile(join(dir, file), 'utf8')) as TraceEvent[], warm);
+    const mean = (k: keyof StepTimings): number => +(js.reduce((a, x) => a + x[k], 0) / js.length).toFixed(1);
+    const wall = walls.reduce((a, x) => a + x, 0) / walls.length;
+    const run = mean('run');
+    return {
+      workload: `MultipleNegativesRankingLoss, 32 pairs × ${len} tokens, dense AdamW, dropout on, ${o.threads} threads; mean of ${walls.length} steps after ${warm} warm-up steps`,
+      step_wall_ms: +wall.toFixed(1),
+      javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), scatter: mean('scatter'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
+      onnxruntime_model_run_ms: b.modelRunMs,
+      onnxruntime_kernel_ms: b.kernelMs,
+      by_op_type: b.byOp,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -88,7 +88,8 @@ test('POST /documents embeds and upserts (committed: found after a reopen); DELE
   const hit = await post(`${s.url}/search`, { query: 'Quantum computers factor large numbers.', top_k: 1 });
   assert.equal(hit.body.hits[0].id, 'n1');
   assert.ok(hit.body.hits[0].score > 0.999);
-  const reopened = await openIndex(join(dir, 'index'), { threads: 1 });
+  // the server holds the index's writer lock: a second reader opens its last commit read-only
+  const reopened = await openIndex(join(dir, 'index'), { threads: 1, readOnly: true });
   const [doc] = await reopened.get(['g2']);
   assert.equal(doc?.text, 'A sleepy kitten naps.');
   const [v] = await s.reference.encode(['A sleepy kitten naps.']);
@@ -107,7 +108,7 @@ test('POST /documents embeds and upserts (committed: found after a reopen); DELE
 
 test('a server over an index built with another model refuses to start, naming both', { skip }, async () => {
   const other = await tinyModel(99);
-  const index = await openIndex(join(dir, 'index'), { threads: 1 });
+  const index = await openIndex(join(dir, 'index'), { threads: 1, readOnly: true });
   try {
     await assert.rejects(createServer({ model: other as SentenceTransformer, modelName: 'other', index, indexDir: join(dir, 'index') }), /built with model tiny.*embedded by other/s);
     assert.notEqual(modelInfo(other, 'other').fingerprint, index.model?.fingerprint);

@@ -10,9 +10,12 @@
 // `builtins.eval`, …) is refused by name before anything could run.
 // A tensor is storage[offset + Σ idx_i·stride_i]; it is gathered into a contiguous
 // buffer. Takes the file's bytes; returns the same tensor records as safetensors.ts.
+// Writing: the zip container torch.save writes by default (stored entries, pickle
+// protocol 2, one storage per tensor), which torch.load reads with weights_only too.
 
 import { readFile } from 'node:fs/promises';
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { SafeDType, SafeTensor } from './safetensors.js';
 
 export class TorchPickleError extends Error {
@@ -423,4 +426,77 @@ export function parseTorchFile(buf: Uint8Array, file: string): Map<string, SafeT
 /** Reads a pytorch_model.bin from disk. */
 export async function readTorchFile(path: string): Promise<Map<string, SafeTensor>> {
   return parseTorchFile(new Uint8Array(await readFile(path)), path);
+}
+
+// ------------------------------------------------------------------ writing
+
+const STORAGE_NAMES: Readonly<Record<SafeDType, string>> = Object.fromEntries(
+  Object.entries(STORAGE_DTYPES).map(([name, dtype]) => [dtype, name]),
+) as Record<SafeDType, string>;
+
+/** Pickle protocol 2 bytes of an OrderedDict of tensors, each in its own storage "0", "1", …. */
+function pickleStateDict(names: readonly string[], tensors: ReadonlyMap<string, SafeTensor>): Uint8Array {
+  const out: number[] = [];
+  const enc = new TextEncoder();
+  const u32 = (n: number): void => { out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff); };
+  const str = (s: string): void => { const b = enc.encode(s); out.push(0x58); u32(b.length); for (const x of b) out.push(x); };
+  const global = (module: string, name: string): void => { out.push(0x63, ...enc.encode(`${module}\n${name}\n`)); };
+  const int = (n: number): void => {
+    if (n < 256) out.push(0x4b, n);
+    else if (n < 2 ** 31) { out.push(0x4a); u32(n); }
+    else {
+      // LONG1: little-endian two's complement
+      const bytes: number[] = [];
+      let v = BigInt(n);
+      while (v > 0n) { bytes.push(Number(v & 0xffn)); v >>= 8n; }
+      if (bytes[bytes.length - 1] & 0x80) bytes.push(0);
+      out.push(0x8a, bytes.length, ...bytes);
+    }
+  };
+  const tuple = (items: readonly number[]): void => { out.push(0x28); for (const x of items) int(x); out.push(0x74); };
+  out.push(0x80, 0x02); // PROTO 2
+  global('collections', 'OrderedDict');
+  out.push(0x29, 0x52); // () REDUCE
+  out.push(0x28); // MARK
+  names.forEach((name, key) => {
+    const t = tensors.get(name)!;
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    const stride = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    str(name);
+    global('torch._utils', '_rebuild_tensor_v2');
+    out.push(0x28); // MARK (arguments)
+    out.push(0x28); // MARK (persistent id)
+    str('storage');
+    global('torch', STORAGE_NAMES[t.dtype]);
+    str(String(key));
+    str('cpu');
+    int(numel);
+    out.push(0x74, 0x51); // TUPLE BINPERSID
+    int(0);
+    tuple(t.shape);
+    tuple(stride);
+    out.push(0x89); // requires_grad False
+    global('collections', 'OrderedDict');
+    out.push(0x29, 0x52); // backward hooks: OrderedDict()
+    out.push(0x74, 0x52); // TUPLE REDUCE
+  });
+  out.push(0x75, 0x2e); // SETITEMS STOP
+  return Uint8Array.from(out);
+}
+
+/** Serializes named tensors as torch.save(OrderedDict) does; `archive` is the folder name inside the zip. */
+export function serializeTorchFile(tensors: ReadonlyMap<string, SafeTensor>, archive = 'pytorch_model'): Uint8Array {
+  const names = [...tensors.keys()];
+  const files: Record<string, [Uint8Array, { level: 0 }]> = {};
+  const add = (name: string, data: Uint8Array): void => { files[`${archive}/${name}`] = [data, { level: 0 }]; };
+  add('data.pkl', pickleStateDict(names, tensors));
+  add('byteorder', new TextEncoder().encode('little'));
+  names.forEach((n, i) => add(`data/${i}`, tensors.get(n)!.data));
+  add('version', new TextEncoder().encode('3\n'));
+  return zipSync(files);
+}
+
+/** Writes pytorch_model.bin atomically. */
+export async function writeTorchFile(path: string, tensors: ReadonlyMap<string, SafeTensor>): Promise<void> {
+  await writeFileAtomic(path, serializeTorchFile(tensors));
 }

@@ -56,6 +56,12 @@ const hfLib = hfTokenizers as unknown as HfLibrary;
 export interface TokenizerOptions {
   /** Truncation length, special tokens included. Default: tokenizer_config.json model_max_length, else 512. */
   maxLength?: number;
+  /**
+   * Lowercase every text before tokenizing, whatever the tokenizer's own normaliser does: the
+   * `do_lower_case` flag of a model's sentence_bert_config.json, which sentence-transformers
+   * applies in front of the tokenizer.
+   */
+  lowercaseInput?: boolean;
 }
 
 /** One encoded text. */
@@ -96,6 +102,7 @@ interface LoadedParts {
   files: TokenizerFiles;
   doLowerCase: boolean | undefined;
   maxLength: number;
+  lowercaseInput: boolean;
 }
 
 const DEFAULT_MAX_LENGTH = 512;
@@ -111,6 +118,8 @@ export class Tokenizer {
   readonly padTokenId: number;
   readonly vocabSize: number;
   readonly doLowerCase: boolean | undefined;
+  /** Texts are lowercased before tokenizing (sentence_bert_config.json do_lower_case). */
+  readonly lowercaseInput: boolean;
   /** Number of special tokens added around a single text (2 for BERT: [CLS] and [SEP]). */
   readonly numSpecialTokens: number;
 
@@ -129,6 +138,7 @@ export class Tokenizer {
     this.config = parts.config;
     this.specialMap = parts.specialMap;
     this.doLowerCase = parts.doLowerCase;
+    this.lowercaseInput = parts.lowercaseInput;
 
     const { prefix, suffix } = specialTokenLayout(parts.hf, parts.tokenizerJson);
     this.prefixIds = prefix;
@@ -205,7 +215,7 @@ export class Tokenizer {
     }
 
     const hf = createHfTokenizer(jsonPath, tokenizerJson, config);
-    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength });
+    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, lowercaseInput: opts.lowercaseInput ?? false });
   }
 
   /**
@@ -307,7 +317,7 @@ export class Tokenizer {
     if (typeof text !== 'string') {
       throw new TypeError(`Tokenizer input must be a string, got ${text === null ? 'null' : typeof text}.`);
     }
-    return this.hf.encode(text, { add_special_tokens: false }).ids;
+    return this.hf.encode(this.lowercaseInput ? text.toLowerCase() : text, { add_special_tokens: false }).ids;
   }
 
   private derivedSpecialMap(): JsonObject {

@@ -13,7 +13,8 @@ Writes, under ``test/fixtures/``:
   ``SentenceTransformer.save`` of sentence-transformers 6.0.1: every pooling mode, Dense,
   Normalize, prompts with ``default_prompt_name`` and ``include_prompt`` false, a cased
   tokenizer with ``do_lower_case`` set on the Transformer, one converted to
-  ``pytorch_model.bin`` files, and one in the 2.x layout (module names
+  ``pytorch_model.bin`` files, StaticEmbedding + Normalize (safetensors and
+  pytorch_model.bin), and one in the 2.x layout (module names
   ``sentence_transformers.models.*``, Pooling by flags, ``max_seq_length`` in
   ``sentence_bert_config.json``, ``pytorch_model.bin``). ``sentences.json`` holds 320 texts
   (short, long past max_seq_length, accented, CJK, emoji); each model folder ``M`` has
@@ -42,6 +43,7 @@ from sentence_transformers.base.modules.dense import Dense
 from sentence_transformers.base.modules.normalize import Normalize
 from sentence_transformers.base.modules.transformer import Transformer
 from sentence_transformers.sentence_transformer.modules.pooling import Pooling
+from sentence_transformers.sentence_transformer.modules.static_embedding import StaticEmbedding
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "test", "fixtures")
@@ -177,8 +179,18 @@ def bert_dir(tmp, texts, cased, seed):
     return tmp
 
 
-def build(name, tmp, texts, modes, *, dense=None, normalize=False, include_prompt=True, prompts=None,
+def build_static(name, tmp, texts, seed):
+    src = bert_dir(os.path.join(tmp, name), texts, False, seed)
+    tok = BertTokenizerFast.from_pretrained(src)
+    torch.manual_seed(seed)
+    weights = torch.randn(len(tok), HIDDEN)
+    return SentenceTransformer(modules=[StaticEmbedding(tok, embedding_weights=weights), Normalize()], device="cpu")
+
+
+def build(name, tmp, texts, modes=None, *, static=False, dense=None, normalize=False, include_prompt=True, prompts=None,
           default_prompt_name=None, cased=False, lower=False, seed=0, similarity=None):
+    if static:
+        return build_static(name, tmp, texts, seed)
     src = bert_dir(os.path.join(tmp, name), texts, cased, seed)
     t = Transformer(src, max_seq_length=48, do_lower_case=lower)
     mods = [t, Pooling(HIDDEN, modes if len(modes) > 1 else modes[0], include_prompt=include_prompt)]
@@ -278,6 +290,8 @@ def interop():
         "st6_cased": dict(modes=["mean"], cased=True, lower=False, seed=7),
         "st6_pytorch_bin": dict(modes=["mean"], dense=8, seed=8),
         "v2_layout": dict(modes=["max", "mean"], dense=8, normalize=True, seed=9),
+        "st6_static": dict(static=True, seed=10),
+        "st6_static_bin": dict(static=True, seed=11),
     }
     for name, spec in specs.items():
         m = build(name, tmp, texts, **spec)
@@ -287,10 +301,10 @@ def interop():
         emb = m.encode(texts, convert_to_numpy=True, batch_size=32).astype(np.float32)
         np.save(os.path.join(out, f"{name}.golden.npy"), emb)
         if spec.get("prompts"):
-            for pn in spec["prompts"]:
+            for pn in m.prompts:
                 np.save(os.path.join(out, f"{name}.golden_{pn}.npy"), m.encode(texts, prompt_name=pn, convert_to_numpy=True).astype(np.float32))
             np.save(os.path.join(out, f"{name}.golden_noprompt.npy"), m.encode(texts, prompt="", convert_to_numpy=True).astype(np.float32))
-        if name == "st6_pytorch_bin":
+        if name in ("st6_pytorch_bin", "st6_static_bin"):
             to_pytorch_bin(folder)
         if name == "v2_layout":
             to_v2_layout(folder)

@@ -78,7 +78,7 @@ test('max length and do_lower_case: sentence_bert_config.json first, then tokeni
 
 test('the format of a directory: 6.x type names, the saved version, else the Pooling keys', () => {
   const types = (name: string): string[] => (json(`${name}/modules.json`) as unknown as Array<{ type: string }>).map((m) => m.type);
-  assert.deepEqual(detectFormat(types('st6_prompts'), json('st6_prompts/config_sentence_transformers.json'), null), { name: 'sentence-transformers 6.x', format: 'v6', savedBy: '6.0.1' });
+  assert.deepEqual(detectFormat(types('st6_prompts'), json('st6_prompts/config_sentence_transformers.json'), null), { name: 'sentence-transformers 6.x', format: 'v6', savedBy: 'sentence-transformers 6.0.1' });
   assert.equal(detectFormat(types('v2_layout'), json('v2_layout/config_sentence_transformers.json'), null).name, 'sentence-transformers 2.x');
   assert.equal(detectFormat(types('v2_layout'), { __version__: { sentence_transformers: '3.4.1' } }, null).name, 'sentence-transformers 3.x-5.x');
   assert.equal(detectFormat(types('v2_layout'), {}, { word_embedding_dimension: 4 }).name, 'sentence-transformers 2.x-5.x');

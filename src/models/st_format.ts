@@ -184,17 +184,19 @@ export interface DirFormat {
   name: string;
   /** The closest written format. */
   format: StFormat;
-  /** __version__.sentence_transformers of config_sentence_transformers.json, when present. */
+  /** Who wrote it, from config_sentence_transformers.json's __version__ ("sentence-transformers 6.0.1", "sentencekit 0.1.0"). */
   savedBy: string | null;
 }
 
 /** Which version wrote a directory: 6.x type names, else the saved version, else the Pooling keys. */
 export function detectFormat(moduleTypes: readonly string[], stConfig: JsonObject, poolingConfig: JsonObject | null): DirFormat {
   const v = stConfig.__version__;
-  const savedBy = v && typeof v === 'object' && !Array.isArray(v) && typeof (v as JsonObject).sentence_transformers === 'string'
-    ? ((v as JsonObject).sentence_transformers as string) : null;
+  const versions = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : {};
+  const stVersion = typeof versions.sentence_transformers === 'string' ? versions.sentence_transformers : null;
+  const savedBy = stVersion ? `sentence-transformers ${stVersion}` : typeof versions.sentencekit === 'string' ? `sentencekit ${versions.sentencekit}` : null;
   if (moduleTypes.some(isV6TypeName)) return { name: 'sentence-transformers 6.x', format: 'v6', savedBy };
-  const major = savedBy ? Number.parseInt(savedBy, 10) : NaN;
+  if (typeof versions.sentencekit === 'string') return { name: 'sentence-transformers 3.x-5.x', format: 'v3', savedBy };
+  const major = stVersion ? Number.parseInt(stVersion, 10) : NaN;
   if (major >= 6) return { name: 'sentence-transformers 6.x', format: 'v6', savedBy };
   if (major >= 3) return { name: 'sentence-transformers 3.x-5.x', format: 'v3', savedBy };
   if (major === 2 || major === 1 || major === 0) return { name: 'sentence-transformers 2.x', format: 'v2', savedBy };

@@ -299,11 +299,15 @@ export class Tokenizer {
    * (created if needed): copies of the loaded files, or files derived from the loaded tokenizer
    * where a file was absent. Each write is atomic (temporary file, fsync, rename).
    */
-  async saveTo(dir: string): Promise<void> {
+  async saveTo(dir: string, opts: { modelMaxLength?: number } = {}): Promise<void> {
     const root = resolve(dir);
     await mkdir(root, { recursive: true });
     const tokenizerJson = this.files.tokenizerJson ?? JSON.stringify(this.tokenizerJson, null, 2);
-    const config = this.files.tokenizerConfig ?? JSON.stringify(this.derivedConfig(), null, 2);
+    let config = this.files.tokenizerConfig ?? JSON.stringify(this.derivedConfig(), null, 2);
+    if (opts.modelMaxLength !== undefined && this.config['model_max_length'] !== opts.modelMaxLength) {
+      // where the length lives in sentence-transformers 6.x; the file is otherwise kept as it was
+      config = JSON.stringify({ ...(this.files.tokenizerConfig === undefined ? this.derivedConfig() : this.config), model_max_length: opts.modelMaxLength }, null, 2);
+    }
     const specialMap = this.files.specialTokensMap ?? JSON.stringify(this.derivedSpecialMap(), null, 2);
     const vocab = this.files.vocabTxt ?? this.derivedVocabTxt();
     await writeFileAtomic(join(root, 'tokenizer.json'), tokenizerJson);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { createLoss } from '../src/losses/index.js';
-import { TrainStep } from '../src/training/train_step.js';
+import { StepRunner } from '../src/training/step_runner.js';
 import { bertForwardFlops, runPython, TOKENIZER } from './common.js';
 
 const SHAPE = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
@@ -30,7 +30,7 @@ export function syntheticBatch(pairs: number, len: number, seed: number): number
 
 async function timeOurs(model: SentenceTransformer, columns: number[][][], sparse: boolean, threads: number, steps: number): Promise<{ median: number; best: number }> {
   const loss = createLoss('MultipleNegativesRankingLoss', {});
-  const st = new TrainStep(model, loss, { learningRate: 2e-5, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1, dropoutSeed: 42, freezeWordEmbeddings: false, sparseEmbeddings: sparse, threads });
+  const st = new StepRunner(model, loss, { learningRate: 2e-5, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1, dropoutSeed: 42, freezeWordEmbeddings: false, sparseEmbeddings: sparse, threads });
   const times: number[] = [];
   for (let t = 1; t <= steps + 2; t++) {
     const t0 = performance.now();

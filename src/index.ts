@@ -8,7 +8,9 @@ export { similarity, similarityPairwise, cosSim, dotScore, euclideanSim, manhatt
 export { Pooling, POOLING_MODES, type PoolingMode } from './models/pooling.js';
 export { Dense } from './models/dense.js';
 export { Normalize } from './models/normalize.js';
-export { BertTransformer } from './models/transformer.js';
+export { Transformer, Transformer as BertTransformer } from './models/transformer.js';
+export type { Module, InputModule, BuildMode } from './models/module.js';
+export { architectureNames } from './models/architectures/registry.js';
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeDType } from './models/safetensors.js';
 export { hubFile, snapshotDownload, hubCacheDir, isHubId, type HubOptions } from './models/hub.js';
 export { ModelFormatError } from './models/json_file.js';

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gradCheck, type CheckInput } from '../src/graph/gradcheck.js';
+import { gradCheck, type CheckInput } from '../src/runtime/gradcheck.js';
 import type { GraphBuilder } from '../src/graph/builder.js';
 import type { Value } from '../src/graph/ir.js';
 

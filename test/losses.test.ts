@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { GraphBuilder } from '../src/graph/builder.js';
 import { gradients } from '../src/graph/autodiff.js';
 import '../src/graph/grad/index.js';
-import { gradCheck, type CheckInput } from '../src/graph/gradcheck.js';
+import { gradCheck, type CheckInput } from '../src/runtime/gradcheck.js';
 import type { TensorData, Value } from '../src/graph/ir.js';
 import type { ParamSource } from '../src/models/params.js';
 import { Session } from '../src/runtime/session.js';

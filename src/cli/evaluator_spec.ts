@@ -11,39 +11,9 @@ import {
   type QrelsCoverage, type SentenceEvaluator,
 } from '../evaluation/index.js';
 import { ConfigError } from '../training/args.js';
+import { EVALUATORS, type EvalSpec, type EvaluatorKind } from '../evaluation/spec.js';
 
-export const EVALUATORS = ['sts', 'binary', 'triplet', 'retrieval'] as const;
-/** In a training configuration, "loss" also evaluates the training loss on the eval data. */
-export const TRAIN_EVALUATORS = [...EVALUATORS, 'loss'] as const;
-export type EvaluatorKind = (typeof EVALUATORS)[number];
-
-export interface EvalSpec {
-  evaluator: EvaluatorKind;
-  path?: string;
-  format?: DatasetFormat;
-  columns?: Record<string, string>;
-  /** retrieval: a BEIR folder, or the three files. */
-  dir?: string;
-  corpus?: string;
-  queries?: string;
-  qrels?: string;
-  k?: number;
-  name?: string;
-  batchSize?: number;
-  scoreScale?: number;
-  /** Class names → integers (binary labels given as names). */
-  labelMap?: Record<string, number>;
-  /** CSV/TSV: whether the first row names the columns (when the format is detected). */
-  header?: boolean;
-  /** CSV/TSV: false when the file does not quote. */
-  quote?: false;
-  /** Largest share of bad rows before the read fails (default 0.01). */
-  maxBadRowRate?: number;
-  /** Largest number of bad rows before the read fails (replaces the rate when given). */
-  maxBadRows?: number;
-  /** Describes how the file is read (format, header); named in the messages about it. */
-  formatDescription?: string;
-}
+export { EVALUATORS, TRAIN_EVALUATORS, type EvalSpec, type EvaluatorKind } from '../evaluation/spec.js';
 
 /** What was read to build an evaluator: each file's report, and warnings worth printing. */
 export interface BuiltEvaluator {

@@ -21,12 +21,19 @@ export interface Encoder {
   readonly similarityFnName?: ScoreFunction;
 }
 
-export interface SentenceEvaluator {
+/** What the trainer and `evaluate` run: metrics of a model (any object with this method). */
+export interface Evaluator {
+  evaluate(model: Encoder): Promise<Record<string, number>>;
+  /** Key of the metric that summarises the evaluation (best-model selection). */
+  readonly primaryMetric?: string;
+}
+
+/** The built-in evaluators: an Evaluator with a name and a primary metric. */
+export interface SentenceEvaluator extends Evaluator {
   /** Prefix of every metric key ("" for none). */
   readonly name: string;
   /** Key (prefix included) of the metric that summarises the evaluation. */
   readonly primaryMetric: string;
-  evaluate(model: Encoder): Promise<Record<string, number>>;
 }
 
 export interface EvaluatorOptions {

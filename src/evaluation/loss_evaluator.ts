@@ -8,12 +8,11 @@ import { GraphBuilder } from '../graph/builder.js';
 import type { TensorData, Value } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import { Session } from '../runtime/session.js';
+import type { Example } from '../data/dataset.js';
 import { checkName, checkPositiveInt, metricKey, type Encoder, type EvaluatorOptions, type SentenceEvaluator } from './base.js';
 
-export interface LossExample {
-  texts: string[];
-  label?: number | number[];
-}
+/** An example as the data readers give it (texts in role order, the label the loss takes). */
+export type LossExample = Example;
 
 export class LossEvaluator implements SentenceEvaluator {
   readonly name: string;

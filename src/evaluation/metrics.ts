@@ -9,9 +9,12 @@
 // - cosine, dot, Euclidean and Manhattan scores of row pairs and of all rows against all rows.
 // Takes score and label arrays (any ArrayLike<number>) and row-major matrices {data, rows, dim}.
 
-export type ScoreFunction = 'cosine' | 'dot' | 'euclidean' | 'manhattan';
+import { SIMILARITY_FNS, type SimilarityFn } from '../models/similarity.js';
 
-export const SCORE_FUNCTIONS: readonly ScoreFunction[] = ['cosine', 'dot', 'euclidean', 'manhattan'];
+/** The score functions evaluators compare embeddings with: the model's similarity functions. */
+export type ScoreFunction = SimilarityFn;
+
+export const SCORE_FUNCTIONS: readonly ScoreFunction[] = SIMILARITY_FNS;
 
 /** A row-major matrix of `rows` rows of `dim` numbers. */
 export interface Matrix {

@@ -26,11 +26,13 @@ import { irVersionFor, toModelProto } from '../graph/serialise.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput, assertWritableFolder } from '../io/output_guard.js';
 import { Dense } from '../models/dense.js';
+import { INFERENCE } from '../models/module.js';
+import { supportedModules } from '../models/module_registry.js';
 import { Normalize } from '../models/normalize.js';
+import { buildPipeline } from '../models/pipeline.js';
 import { InitializerSource } from '../models/params.js';
 import { Pooling } from '../models/pooling.js';
 import { SentenceTransformer, type LoadOptions } from '../models/sentence_transformer.js';
-import { BertTransformer } from '../models/transformer.js';
 import { Session, type Feeds } from '../runtime/session.js';
 import { MAX_EXPORT_OPSET, opsetShortfall } from './opset.js';
 import { quantizeDynamic, quantizeGatherTables, storeFloat16, WEIGHT_QUANTIZATIONS, type QuantizeReport, type WeightQuantization } from './quantize_graph.js';
@@ -128,15 +130,13 @@ export interface ExportResult {
 /** DynamicQuantizeLinear, the newest op the int8/uint8 graphs add, exists from opset 11. */
 const QUANTIZE_MIN_OPSET = 11;
 
-const SUPPORTED_MODULES = 'Transformer (BERT), Pooling, Dense, Normalize';
-
-/** Throws unless every module is one the exporter can write. */
+/** Throws unless every module is one the exporter can write (a Module: it builds its own graph). */
 export function checkExportable(model: SentenceTransformer): void {
   model.modules.forEach((m, i) => {
     const mod: unknown = m.module;
-    if (!(mod instanceof BertTransformer || mod instanceof Pooling || mod instanceof Dense || mod instanceof Normalize)) {
-      const type = (mod as { type?: unknown } | null)?.type;
-      throw new ExportError(`module ${i} (path "${m.path}") has type ${JSON.stringify(type ?? typeof mod)}, which the ONNX export does not support (supported: ${SUPPORTED_MODULES})`);
+    const o = mod as { type?: unknown; build?: unknown; parameters?: unknown } | null;
+    if (!o || typeof o.type !== 'string' || typeof o.build !== 'function' || typeof o.parameters !== 'function') {
+      throw new ExportError(`module ${i} (path "${m.path}") has type ${JSON.stringify(o?.type ?? typeof mod)}, which the ONNX export does not support (supported: ${supportedModules()})`);
     }
   });
   if (!model.pooling) throw new ExportError('the model has no Pooling module, so there is no sentence embedding to export');
@@ -149,8 +149,8 @@ export function buildEncoderGraph(model: SentenceTransformer, opset = DEFAULT_OP
   const inputIds = g.input('input_ids', 'int64', dims);
   const attentionMask = g.input('attention_mask', 'int64', dims);
   const tokenTypeIds = g.input('token_type_ids', 'int64', dims);
-  const t = model.transformer;
-  const f = t.build(g, new InitializerSource(g, (n) => t.param(n)), { inputIds, attentionMask, tokenTypeIds, promptLength: null }, { fuseQkv: true });
+  const first = model.modules[0];
+  const f = buildPipeline(g, [first], () => new InitializerSource(g, (n) => first.module.parameters().get(n)!), { inputIds, attentionMask, tokenTypeIds, promptLength: null }, INFERENCE);
   if (!f.tokenEmbeddings) throw new ExportError('the Transformer module produced no token embeddings');
   g.output(f.tokenEmbeddings, 'last_hidden_state');
   prune(g.graph);
@@ -378,7 +378,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
       if (feeds && encoderFeeds) {
         const output = kind === 'encoder' ? 'last_hidden_state' : 'sentence_embedding';
         const rows = feeds.input_ids.dims[0];
-        const cols = kind === 'encoder' ? feeds.input_ids.dims[1] * m.transformer.hiddenSize : m.dimension;
+        const cols = kind === 'encoder' ? feeds.input_ids.dims[1] * m.inputModule.hiddenSize : m.dimension;
         const got = await runCheck(bytes, kind === 'encoder' ? encoderFeeds : feeds, output, rel, rows, cols);
         if (weights === 'float32') reference.set(kind, got);
         else {
@@ -427,7 +427,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
       dimension: m.dimension,
       normalize: m.modules.some((x) => x.module instanceof Normalize),
       dense,
-      hidden_size: m.transformer.hiddenSize,
+      hidden_size: m.inputModule.hiddenSize,
       max_seq_length: m.maxSeqLength,
       similarity_fn_name: m.similarityFnName,
       usage: withPrompt

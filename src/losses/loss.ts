@@ -33,6 +33,17 @@ export interface ColumnSpec {
   max: number;
 }
 
+/**
+ * How the trainer runs an optimizer step for a loss that needs more than one forward pass:
+ * 'gradcache' embeds the batch in mini-batches without gradients, takes ∂L/∂embeddings once and
+ * back-propagates it mini-batch by mini-batch (the step runner's GradCache strategy).
+ */
+export interface StepDeclaration {
+  kind: 'gradcache';
+  /** Texts per forward pass. */
+  miniBatchSize: number;
+}
+
 export interface Loss {
   /** The sentence-transformers class name, e.g. 'CoSENTLoss'. */
   readonly name: string;
@@ -44,4 +55,6 @@ export interface Loss {
   config(): Record<string, unknown>;
   /** Trainable parameters of the loss itself (HF layout, Linear weights [out, in]). */
   parameters?(): Map<string, Param>;
+  /** The step strategy the loss needs (none: the plain or accumulated step). */
+  readonly step?: StepDeclaration;
 }

@@ -8,7 +8,8 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
-import { InitializerSource, type Param, type ParamSource } from './params.js';
+import type { BuildMode, Module } from './module.js';
+import type { Param, ParamSource } from './params.js';
 import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from './init.js';
@@ -22,8 +23,11 @@ const ACTIVATIONS: Record<string, (g: GraphBuilder, x: Value) => Value> = {
   'torch.nn.modules.activation.SiLU': (g, x) => g.mul(x, g.sigmoid(x)),
 };
 
-export class Dense {
+export class Dense implements Module {
   readonly type = 'sentence_transformers.models.Dense';
+  readonly accepts = 'sentence' as const;
+  readonly produces = 'sentence' as const;
+  readonly inputDimKey = 'in_features';
 
   constructor(
     readonly inFeatures: number,
@@ -37,8 +41,16 @@ export class Dense {
     }
   }
 
-  get outputDim(): number {
+  get inputDim(): number {
+    return this.inFeatures;
+  }
+
+  outputDim(): number {
     return this.outFeatures;
+  }
+
+  describe(): Record<string, unknown> {
+    return { dense: { in_features: this.inFeatures, out_features: this.outFeatures, activation_function: this.activationFunction } };
   }
 
   static random(inFeatures: number, outFeatures: number, seed: number, bias = true, activation = 'torch.nn.modules.activation.Tanh'): Dense {
@@ -87,20 +99,20 @@ export class Dense {
   }
 
   /** Parameters by name ('linear.weight' [out, in], 'linear.bias'). */
+  parameters(): ReadonlyMap<string, Param> {
+    return this.params();
+  }
+
   params(): Map<string, Param> {
     const m = new Map<string, Param>([['linear.weight', this.weight]]);
     if (this.bias) m.set('linear.bias', this.bias);
     return m;
   }
 
-  /** `source` overrides where the weights come from (training feeds them as inputs). */
-  build(g: GraphBuilder, f: Features, prefix: string, source?: ParamSource): Features {
+  build(g: GraphBuilder, params: ParamSource, f: Features, _mode?: BuildMode): Features {
     const x = f.sentenceEmbedding;
     if (!x) throw new Error('Dense needs a sentence embedding (put it after Pooling)');
-    const src = source ?? new InitializerSource(g, (n) => (n === 'linear.weight' ? this.weight : (this.bias as Param)), `${prefix}.`);
-    return g.scope(prefix, () => {
-      const l = src.linear(['linear.weight'], [this.bias ? 'linear.bias' : null]);
-      return { ...f, sentenceEmbedding: ACTIVATIONS[this.activationFunction](g, g.linear(x, l.weight, l.bias)) };
-    });
+    const l = params.linear(['linear.weight'], [this.bias ? 'linear.bias' : null]);
+    return { ...f, sentenceEmbedding: ACTIVATIONS[this.activationFunction](g, g.linear(x, l.weight, l.bias)) };
   }
 }

@@ -4,15 +4,32 @@ import { mkdir } from 'node:fs/promises';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
+import type { BuildMode, Module } from './module.js';
+import type { Param, ParamSource } from './params.js';
 
-export class Normalize {
+export class Normalize implements Module {
   readonly type = 'sentence_transformers.models.Normalize';
+  readonly accepts = 'sentence' as const;
+  readonly produces = 'sentence' as const;
+  readonly inputDim = null;
+
+  outputDim(inputDim: number): number {
+    return inputDim;
+  }
+
+  parameters(): ReadonlyMap<string, Param> {
+    return new Map();
+  }
+
+  describe(): Record<string, unknown> {
+    return { normalize: true };
+  }
 
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
   }
 
-  build(g: GraphBuilder, f: Features): Features {
+  build(g: GraphBuilder, _params: ParamSource, f: Features, _mode?: BuildMode): Features {
     const x = f.sentenceEmbedding;
     if (!x) throw new Error('Normalize needs a sentence embedding');
     return { ...f, sentenceEmbedding: g.scope('normalize', () => l2normalize(g, x)) };

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
+import type { BuildMode, Module } from './module.js';
+import type { Param, ParamSource } from './params.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { mkdir } from 'node:fs/promises';
@@ -28,8 +30,11 @@ const KEYS: Record<PoolingMode, string> = {
   lasttoken: 'pooling_mode_lasttoken',
 };
 
-export class Pooling {
+export class Pooling implements Module {
   readonly type = 'sentence_transformers.models.Pooling';
+  readonly accepts = 'tokens' as const;
+  readonly produces = 'sentence' as const;
+  readonly inputDimKey = 'word_embedding_dimension';
 
   constructor(
     readonly wordEmbeddingDimension: number,
@@ -47,8 +52,20 @@ export class Pooling {
     return m;
   }
 
-  get outputDim(): number {
+  get inputDim(): number {
+    return this.wordEmbeddingDimension;
+  }
+
+  outputDim(): number {
     return this.wordEmbeddingDimension * this.modes.length;
+  }
+
+  parameters(): ReadonlyMap<string, Param> {
+    return new Map();
+  }
+
+  describe(): Record<string, unknown> {
+    return { pooling: this.modes, include_prompt: this.includePrompt };
   }
 
   static async load(dir: string): Promise<Pooling> {
@@ -72,7 +89,7 @@ export class Pooling {
     await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 4) + '\n');
   }
 
-  build(g: GraphBuilder, f: Features): Features {
+  build(g: GraphBuilder, _params: ParamSource, f: Features, _mode?: BuildMode): Features {
     const tok = f.tokenEmbeddings;
     if (!tok) throw new Error('Pooling needs token embeddings');
     return g.scope('pooling', () => {

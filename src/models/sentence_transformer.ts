@@ -1,6 +1,7 @@
 // SentenceTransformer: a tokenizer plus a pipeline of modules (Transformer → Pooling →
-// [Dense] → [Normalize]) read from and written to the sentence-transformers directory layout,
-// compiled into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
+// [Dense] → [Normalize]; each a Module, loaded through the module registry by its modules.json
+// type) read from and written to the sentence-transformers directory layout, compiled by the
+// pipeline builder into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
 // onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
 // padding, runs the graph batch by batch and returns embeddings in the caller's order. With
 // backend 'onnx' it runs an exported sentence-level graph file (onnx/sentence_embedding*.onnx)
@@ -17,23 +18,22 @@ import { Session, type Feeds, type Fetches, type SessionOptions } from '../runti
 import { WorkerSession } from '../runtime/worker.js';
 import { Tokenizer, type EncodedText } from '../tokenizers/tokenizer.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { architecture } from './architectures/registry.js';
 import { Dense } from './dense.js';
 import type { Features } from './features.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
+import { checkMaxSeqLength } from './max_seq_length.js';
+import { INFERENCE, isInputModule, type InputModule, type Module, type ModuleEntry } from './module.js';
+import { MEAN_POOLING_DEFAULT, moduleLoader } from './module_registry.js';
 import { Normalize, normalizeRows } from './normalize.js';
 import { InitializerSource } from './params.js';
+import { buildPipeline, checkPipeline, paramNamespace, pipelineDimension } from './pipeline.js';
 import { Pooling, type PoolingMode } from './pooling.js';
-import { BertTransformer } from './transformer.js';
+import { Transformer } from './transformer.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
 import { similarity, similarityPairwise, type Embeddings, type SimilarityFn } from './similarity.js';
 
-export type Module = BertTransformer | Pooling | Dense | Normalize;
-
-export interface ModuleEntry {
-  name: string;
-  path: string;
-  module: Module;
-}
+export type { Module, ModuleEntry, InputModule } from './module.js';
 
 export type { SimilarityFn } from './similarity.js';
 
@@ -75,6 +75,8 @@ export interface EmbeddingMatrix {
 
 export interface CreateOptions {
   tokenizerDir: string;
+  /** config.json's model_type of the encoder (default bert). */
+  arch?: string;
   hidden: number;
   layers: number;
   heads: number;
@@ -105,25 +107,38 @@ export class SentenceTransformer {
     readonly loadOptions: LoadOptions = {},
     readonly stConfigExtra: JsonObject = {},
   ) {
-    if (!(modules[0]?.module instanceof BertTransformer)) throw new ModelFormatError('the first module must be a Transformer');
+    const first = modules[0]?.module;
+    if (!first || !isInputModule(first)) throw new ModelFormatError('the first module must be a Transformer (or another module that reads token ids)');
   }
 
-  get transformer(): BertTransformer {
-    return this.modules[0].module as BertTransformer;
+  /** The first module: it turns token ids into embeddings. */
+  get inputModule(): InputModule {
+    return this.modules[0].module as InputModule;
+  }
+
+  /** The Hugging Face encoder; the error says so when the first module is another kind. */
+  get transformer(): Transformer {
+    const m = this.modules[0].module;
+    if (!(m instanceof Transformer)) throw new ModelFormatError(`this model has no Transformer module (its first module is ${m.type})`);
+    return m;
   }
 
   get maxSeqLength(): number {
-    return this.transformer.maxSeqLength;
+    return this.inputModule.maxSeqLength;
   }
 
   /** Dimension of the sentence embedding. */
   get dimension(): number {
-    let d = this.transformer.hiddenSize;
-    for (const m of this.modules) {
-      if (m.module instanceof Pooling) d = m.module.outputDim;
-      else if (m.module instanceof Dense) d = m.module.outputDim;
-    }
-    return d;
+    return pipelineDimension(this.modules);
+  }
+
+  /** Replaces module `index` (a changed copy of it: another max length, a trained one); forgets the compiled graph. */
+  replaceModule(index: number, module: Module): void {
+    const e = this.modules[index];
+    if (!e) throw new RangeError(`replaceModule: no module ${index}`);
+    if (index === 0 && !isInputModule(module)) throw new ModelFormatError('the first module must read token ids');
+    this.modules[index] = { ...e, module };
+    this.invalidate();
   }
 
   get pooling(): Pooling | null {
@@ -131,8 +146,8 @@ export class SentenceTransformer {
   }
 
   parameterCount(): number {
-    let n = this.transformer.parameterCount();
-    for (const m of this.modules) if (m.module instanceof Dense) n += m.module.weight.data.length + (m.module.bias?.data.length ?? 0);
+    let n = 0;
+    for (const m of this.modules) for (const p of m.module.parameters().values()) n += p.data.length;
     return n;
   }
 
@@ -159,40 +174,10 @@ export class SentenceTransformer {
     const modules: ModuleEntry[] = [];
     let tokenizer: Tokenizer | null = null;
     for (const e of modulesJson) {
-      const mdir = join(dir, e.path);
-      switch (e.type) {
-        case 'sentence_transformers.models.Transformer':
-        case 'sentence_transformers.models.transformer.Transformer': {
-          const sbPath = join(mdir, 'sentence_bert_config.json');
-          const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
-          const maxSeq = opts.maxSeqLength ?? sb.int('max_seq_length', 512, 1);
-          const t = await BertTransformer.load(mdir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
-          if (opts.maxSeqLength !== undefined) checkMaxSeqLength(opts.maxSeqLength, t.config.maxPositionEmbeddings, join(mdir, 'config.json'));
-          tokenizer = await Tokenizer.fromDir(mdir, { maxLength: t.maxSeqLength });
-          modules.push({ name: e.name, path: e.path, module: t });
-          break;
-        }
-        case 'sentence_transformers.models.Pooling':
-        case 'sentence_transformers.models.pooling.Pooling':
-          modules.push({ name: e.name, path: e.path, module: await Pooling.load(mdir) });
-          break;
-        case 'sentence_transformers.models.Dense':
-        case 'sentence_transformers.models.dense.Dense':
-          modules.push({ name: e.name, path: e.path, module: await Dense.load(mdir) });
-          break;
-        case 'sentence_transformers.models.Normalize':
-        case 'sentence_transformers.models.normalize.Normalize':
-          modules.push({ name: e.name, path: e.path, module: new Normalize() });
-          break;
-        case '__mean_pooling__': {
-          // no modules.json (a plain Hugging Face model): mean pooling, as sentence-transformers does
-          const t = modules[0]?.module;
-          if (t instanceof BertTransformer) modules.push({ name: e.name, path: e.path, module: new Pooling(t.hiddenSize, ['mean']) });
-          break;
-        }
-        default:
-          throw new ModelFormatError(`${join(dir, 'modules.json')}: module type "${e.type}" is not supported (supported: Transformer (BERT), Pooling, Dense, Normalize)`);
-      }
+      const load = moduleLoader(e.type, dir);
+      const loaded = await load({ dir: join(dir, e.path), modelDir: dir, maxSeqLength: opts.maxSeqLength, previous: modules.map((m) => m.module) });
+      if (loaded.tokenizer && !tokenizer) tokenizer = loaded.tokenizer;
+      modules.push({ name: e.name, path: e.path, module: loaded.module });
     }
     if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer module`);
     checkPipeline(dir, modules);
@@ -201,35 +186,26 @@ export class SentenceTransformer {
     return new SentenceTransformer(tokenizer, modules, prompts, defaultPromptName, simName as SimilarityFn, opts, extra);
   }
 
-  /** A randomly initialised BERT-family model with the tokenizer found in `tokenizerDir`. */
+  /** A randomly initialised encoder (of family `arch`, BERT by default) with the tokenizer found in `tokenizerDir`. */
   static async create(o: CreateOptions): Promise<SentenceTransformer> {
+    const arch = architecture(o.arch ?? 'bert', 'arch');
     const base = (await readJsonObject(join(o.tokenizerDir, 'config.json'), true)) ?? {};
     const tokProbe = await Tokenizer.fromDir(o.tokenizerDir);
     const maxPos = o.maxPositionEmbeddings ?? 512;
-    const cfg: JsonObject = {
-      architectures: ['BertModel'],
-      attention_probs_dropout_prob: 0.1,
-      classifier_dropout: null,
-      hidden_act: o.activation ?? 'gelu',
-      hidden_dropout_prob: 0.1,
-      hidden_size: o.hidden,
-      initializer_range: 0.02,
-      intermediate_size: o.intermediate,
-      layer_norm_eps: 1e-12,
-      max_position_embeddings: maxPos,
-      model_type: 'bert',
-      num_attention_heads: o.heads,
-      num_hidden_layers: o.layers,
-      pad_token_id: typeof base.pad_token_id === 'number' ? base.pad_token_id : tokProbe.padTokenId,
-      position_embedding_type: 'absolute',
-      torch_dtype: 'float32',
-      type_vocab_size: 2,
-      vocab_size: tokProbe.vocabSize,
-    };
+    const cfg = arch.randomConfig({
+      vocabSize: tokProbe.vocabSize,
+      padTokenId: typeof base.pad_token_id === 'number' ? base.pad_token_id : tokProbe.padTokenId,
+      hidden: o.hidden,
+      layers: o.layers,
+      heads: o.heads,
+      intermediate: o.intermediate,
+      maxPositionEmbeddings: maxPos,
+      activation: o.activation ?? 'gelu',
+    });
     if (o.maxSeqLength !== undefined) checkMaxSeqLength(o.maxSeqLength, maxPos, 'maxPositionEmbeddings');
     const maxSeq = Math.min(o.maxSeqLength ?? 256, maxPos);
     const seed = o.seed ?? 42;
-    const t = BertTransformer.random(cfg, seed, maxSeq);
+    const t = Transformer.random(cfg, seed, maxSeq);
     const tokenizer = await Tokenizer.fromDir(o.tokenizerDir, { maxLength: maxSeq });
     const modes = o.pooling === undefined ? ['mean' as PoolingMode] : Array.isArray(o.pooling) ? o.pooling : [o.pooling];
     const pooling = new Pooling(o.hidden, modes, true);
@@ -237,7 +213,7 @@ export class SentenceTransformer {
       { name: '0', path: '', module: t },
       { name: '1', path: '1_Pooling', module: pooling },
     ];
-    if (o.dense) modules.push({ name: String(modules.length), path: `${modules.length}_Dense`, module: Dense.random(pooling.outputDim, o.dense, seed + 1) });
+    if (o.dense) modules.push({ name: String(modules.length), path: `${modules.length}_Dense`, module: Dense.random(pooling.outputDim(), o.dense, seed + 1) });
     if (o.normalize ?? true) modules.push({ name: String(modules.length), path: `${modules.length}_Normalize`, module: new Normalize() });
     return new SentenceTransformer(tokenizer, modules);
   }
@@ -248,16 +224,12 @@ export class SentenceTransformer {
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     const modulesJson = this.modules.map((m, idx) => ({ idx, name: m.name, path: m.path, type: m.module.type }));
-    for (const m of this.modules) {
+    for (const [i, m] of this.modules.entries()) {
       const mdir = join(dir, m.path);
       await mkdir(mdir, { recursive: true });
-      if (m.module instanceof BertTransformer) {
-        await m.module.save(mdir);
-        await this.tokenizer.saveTo(mdir);
-        await writeFileAtomic(join(mdir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: m.module.maxSeqLength, do_lower_case: m.module.doLowerCase }, null, 2) + '\n');
-      } else {
-        await m.module.save(mdir);
-      }
+      await m.module.save(mdir);
+      // the tokenizer lives beside the module that reads token ids
+      if (i === 0) await this.tokenizer.saveTo(mdir);
     }
     const stCfg: JsonObject = {
       __version__: { sentencekit: '0.1.0' },
@@ -280,15 +252,8 @@ export class SentenceTransformer {
     const tokenTypeIds = g.input('token_type_ids', 'int64', ['batch_size', 'sequence_length']);
     const pooling = this.pooling;
     const promptLength = pooling && !pooling.includePrompt ? g.input('prompt_length', 'int64', []) : null;
-    let f: Features = { inputIds, attentionMask, tokenTypeIds, promptLength };
-    for (const m of this.modules) {
-      const mod = m.module;
-      if (mod instanceof BertTransformer) {
-        f = mod.build(g, new InitializerSource(g, (n) => mod.param(n)), f, { fuseQkv: true });
-      } else if (mod instanceof Pooling) f = mod.build(g, f);
-      else if (mod instanceof Dense) f = mod.build(g, f, `${m.path}`);
-      else f = mod.build(g, f);
-    }
+    const features: Features = { inputIds, attentionMask, tokenTypeIds, promptLength };
+    const f = buildPipeline(g, this.modules, (m, i) => new InitializerSource(g, (n) => moduleParam(m, n), paramNamespace(m, i, '.')), features, INFERENCE);
     if (!f.tokenEmbeddings || !f.sentenceEmbedding) throw new ModelFormatError('the module pipeline does not produce a sentence embedding (is there a Pooling module?)');
     g.output(f.tokenEmbeddings, 'token_embeddings');
     g.output(f.sentenceEmbedding, 'sentence_embedding');
@@ -424,7 +389,7 @@ export class SentenceTransformer {
       dim: this.dimension,
       tokens: opts.tokenEmbeddings ? (res.token_embeddings.data as Float32Array) : undefined,
       seqLen,
-      hidden: this.transformer.hiddenSize,
+      hidden: this.inputModule.hiddenSize,
     };
   }
 
@@ -470,28 +435,24 @@ export class SentenceTransformer {
     };
     this.modules.forEach((m, i) => {
       h.update(`module ${i} ${m.module.type};`);
-      if (m.module instanceof BertTransformer) for (const name of [...m.module.params.keys()].sort()) param(name, m.module.params.get(name)!);
-      else if (m.module instanceof Dense) {
-        param('weight', m.module.weight);
-        if (m.module.bias) param('bias', m.module.bias);
-      }
+      const ps = m.module.parameters();
+      // the input module's weights by sorted name; a later module's in its own order by the
+      // name's last part ("weight", "bias"), as fingerprints have always been computed
+      const names = i === 0 ? [...ps.keys()].sort() : [...ps.keys()];
+      for (const name of names) param(i === 0 ? name : name.slice(name.lastIndexOf('.') + 1), ps.get(name)!);
     });
     return h.digest('hex');
   }
 
   /** A short description (what `sentencekit info` prints). */
   info(): JsonObject {
-    const c = this.transformer.config;
+    const { architecture: arch, model_type: modelType, ...sizes } = this.inputModule.describe?.() ?? {};
     return {
-      architecture: 'BertModel',
-      model_type: c.modelType,
+      architecture: arch as string,
+      model_type: modelType as string,
       modules: this.modules.map((m) => m.module.type.replace('sentence_transformers.models.', '')),
       parameters: this.parameterCount(),
-      hidden_size: c.hiddenSize,
-      num_hidden_layers: c.numHiddenLayers,
-      num_attention_heads: c.numAttentionHeads,
-      intermediate_size: c.intermediateSize,
-      vocab_size: c.vocabSize,
+      ...(sizes as JsonObject),
       dimension: this.dimension,
       max_seq_length: this.maxSeqLength,
       pooling: this.pooling ? this.pooling.modes : null,
@@ -501,39 +462,6 @@ export class SentenceTransformer {
       prompts: this.prompts,
     };
   }
-}
-
-/** Checks that each module accepts what the one before it produces; the error names the file at fault. */
-function checkPipeline(dir: string, modules: ModuleEntry[]): void {
-  const modulesPath = join(dir, 'modules.json');
-  let dim = 0;
-  let pooled = false;
-  modules.forEach((m, i) => {
-    const mod = m.module;
-    const cfg = join(dir, m.path, 'config.json');
-    const label = `module ${i} (${mod.type.replace('sentence_transformers.models.', '')}, path "${m.path}")`;
-    if (mod instanceof BertTransformer) {
-      if (i !== 0) throw new ModelFormatError(`${modulesPath}: ${label} must be the first module`);
-      dim = mod.hiddenSize;
-    } else if (i === 0) {
-      throw new ModelFormatError(`${modulesPath}: the first module must be a Transformer, found ${label}`);
-    } else if (mod instanceof Pooling) {
-      if (pooled) throw new ModelFormatError(`${modulesPath}: ${label} follows another Pooling module`);
-      if (mod.wordEmbeddingDimension !== dim) {
-        throw new ModelFormatError(`${cfg}: word_embedding_dimension ${mod.wordEmbeddingDimension} does not match hidden_size ${dim} of the Transformer (${join(dir, modules[0].path, 'config.json')})`);
-      }
-      dim = mod.outputDim;
-      pooled = true;
-    } else {
-      if (!pooled) throw new ModelFormatError(`${modulesPath}: ${label} comes before any Pooling module; it works on sentence embeddings`);
-      if (mod instanceof Dense) {
-        if (mod.inFeatures !== dim) {
-          throw new ModelFormatError(`${cfg}: in_features ${mod.inFeatures} does not match the ${dim}-dimensional sentence embedding of the modules before it`);
-        }
-        dim = mod.outFeatures;
-      }
-    }
-  });
 }
 
 /** Absolute path of the exported graph that backend 'onnx' runs; the error says what to do when it is missing. */
@@ -563,7 +491,7 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
     }
     return [
       { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-      { idx: 1, name: '1', path: '1_Pooling', type: '__mean_pooling__' },
+      { idx: 1, name: '1', path: '1_Pooling', type: MEAN_POOLING_DEFAULT },
     ];
   }
   let parsed: unknown;
@@ -594,17 +522,6 @@ function checkTexts(texts: unknown, takes: string): readonly string[] {
   return texts as readonly string[];
 }
 
-/** A requested max_seq_length must fit the position embeddings: refused, not silently lowered. */
-function checkMaxSeqLength(requested: number, maxPos: number, where: string): void {
-  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`maxSeqLength (--max-seq-length) must be a positive integer, got ${String(requested)}`);
-  if (requested > maxPos) {
-    throw new RangeError(
-      `maxSeqLength (--max-seq-length) ${requested} is more than this model's max_position_embeddings ${maxPos} (${where}): ` +
-        `there are no position embeddings beyond it; use at most ${maxPos}`,
-    );
-  }
-}
-
 /** truncateDim keeps the first N dimensions; more than the model has is refused, not ignored. */
 export function checkTruncateDim(truncateDim: number, dim: number): number {
   if (!Number.isInteger(truncateDim) || truncateDim < 1) throw new RangeError(`truncateDim (--truncate-dim) must be a positive integer, got ${String(truncateDim)}`);
@@ -612,4 +529,10 @@ export function checkTruncateDim(truncateDim: number, dim: number): number {
     throw new RangeError(`truncateDim (--truncate-dim) ${truncateDim} is more than the ${dim} dimensions this model's embeddings have; use at most ${dim}, or leave it out for all ${dim}`);
   }
   return truncateDim;
+}
+
+function moduleParam(m: ModuleEntry, name: string): { shape: number[]; data: Float32Array } {
+  const p = m.module.parameters().get(name);
+  if (!p) throw new Error(`${m.module.type} (path "${m.path}"): no parameter ${name}`);
+  return p;
 }

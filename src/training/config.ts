@@ -12,30 +12,21 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { DatasetFormat, DatasetSpec } from '../data/dataset.js';
+import { architectureNames } from '../models/architectures/registry.js';
+import { Pooling, type PoolingMode } from '../models/pooling.js';
+import type { CreateOptions } from '../models/sentence_transformer.js';
 import { ConfigError, resolveArgs, type TrainingArgs } from './args.js';
-import { TRAIN_EVALUATORS, type EvalSpec } from '../cli/evaluator_spec.js';
+import { TRAIN_EVALUATORS, type EvalSpec } from '../evaluation/spec.js';
 
 const FORMATS: readonly DatasetFormat[] = ['stsb', 'nli', 'mrpc', 'csv', 'tsv', 'jsonl', 'parquet', 'beir-corpus', 'beir-queries', 'beir-qrels'];
 const TOP_KEYS = ['model', 'train', 'eval', 'loss', 'args', 'output', 'overwrite', 'multiDatasetSampling', 'baseModel'];
 const TRAIN_KEYS = ['name', 'path', 'format', 'columns', 'labelKind', 'scoreScale', 'header', 'limit', 'labelMap', 'maxBadRowRate', 'maxBadRows'];
 const EVAL_KEYS = ['evaluator', 'path', 'format', 'columns', 'dir', 'corpus', 'queries', 'qrels', 'k', 'name', 'batchSize', 'scoreScale', 'header', 'labelMap', 'maxBadRowRate', 'maxBadRows'];
-const CREATE_KEYS = ['tokenizer', 'hidden', 'layers', 'heads', 'intermediate', 'pooling', 'seed', 'maxSeqLength', 'normalize', 'dense'];
-
-export interface CreateSpec {
-  tokenizer: string;
-  hidden: number;
-  layers: number;
-  heads: number;
-  intermediate: number;
-  pooling?: string;
-  seed?: number;
-  maxSeqLength?: number;
-  normalize?: boolean;
-  dense?: number;
-}
+const CREATE_KEYS = ['tokenizer', 'arch', 'hidden', 'layers', 'heads', 'intermediate', 'pooling', 'seed', 'maxSeqLength', 'normalize', 'dense'];
 
 export interface TrainConfig {
-  model: string | { create: CreateSpec };
+  /** A model folder or hub id, or what SentenceTransformer.create takes (the file's "tokenizer" is tokenizerDir). */
+  model: string | { create: CreateOptions };
   train: (DatasetSpec & { name?: string; limit?: number; maxBadRowRate?: number; maxBadRows?: number })[];
   eval: EvalSpec | null;
   loss: Record<string, unknown> | Record<string, Record<string, unknown>>;
@@ -109,7 +100,18 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
     for (const k of ['hidden', 'layers', 'heads', 'intermediate']) {
       if (typeof cr[k] !== 'number' || !Number.isInteger(cr[k]) || (cr[k] as number) < (k === 'layers' ? 0 : 1)) throw new ConfigError(`model.create.${k}: must be a positive integer, got ${JSON.stringify(cr[k])}`);
     }
-    model = { create: { ...(cr as unknown as CreateSpec), tokenizer: path(str(cr, 'tokenizer', 'model.create')!) } };
+    const { tokenizer: _t, pooling, ...sizes } = cr;
+    let modes: PoolingMode | undefined;
+    if (pooling !== undefined) {
+      try {
+        modes = Pooling.parseMode(String(pooling));
+      } catch (e) {
+        throw new ConfigError(`model.create.pooling: ${(e as Error).message}`);
+      }
+    }
+    if (cr.arch !== undefined && typeof cr.arch !== 'string') throw new ConfigError(`model.create.arch: must be a string (${architectureNames().join(', ')}), got ${JSON.stringify(cr.arch)}`);
+    if (typeof cr.arch === 'string' && !architectureNames().includes(cr.arch)) throw new ConfigError(`model.create.arch: "${cr.arch}" is not one of ${architectureNames().join(', ')}`);
+    model = { create: { ...(sizes as unknown as Omit<CreateOptions, 'tokenizerDir' | 'pooling'>), tokenizerDir: path(str(cr, 'tokenizer', 'model.create')!), pooling: modes } };
   }
   // train datasets
   const trainRaw = Array.isArray(c.train) ? c.train : [c.train];

@@ -4,7 +4,7 @@
 // u ≥ p·2³² (probability 1 − p, to within 2⁻³²); kept values are scaled by 1/(1 − p) in-graph.
 
 import type { TensorData } from '../graph/ir.js';
-import type { DropoutSite } from '../models/transformer.js';
+import type { DropoutSite } from '../models/module.js';
 
 /** A well-mixed 32-bit state from several integers (the murmur3 finaliser over a running hash). */
 function mix(...xs: number[]): number {
@@ -23,15 +23,19 @@ export interface MaskShape {
   n: number;
   /** Padded tokens per text. */
   s: number;
-  hidden: number;
-  heads: number;
+  /** Width and heads for sites that do not state their own. */
+  hidden?: number;
+  heads?: number;
 }
 
 export function maskDims(site: DropoutSite, sh: MaskShape): number[] {
+  const width = site.width ?? sh.hidden;
+  const heads = site.heads ?? sh.heads;
+  if (width === undefined || heads === undefined) throw new Error(`dropout site ${site.name}: its width and heads are not known`);
   switch (site.layout) {
-    case 'tokens3d': return [sh.n, sh.s, sh.hidden];
-    case 'rows': return [sh.n * sh.s, sh.hidden];
-    case 'attention': return [sh.n, sh.heads, sh.s, sh.s];
+    case 'tokens3d': return [sh.n, sh.s, width];
+    case 'rows': return [sh.n * sh.s, width];
+    case 'attention': return [sh.n, heads, sh.s, sh.s];
   }
 }
 

@@ -1,15 +1,11 @@
-// One training step as one ONNX graph: the model's forward pass over every text column of the
-// batch (stacked into one [columns·batch, seq] input), the loss, reverse-mode gradients of every
-// trainable parameter, global-norm clipping and AdamW (PyTorch's update order):
-//   c = min(max_norm / (‖g‖ + 1e-6), 1);  g ← c·g
-//   p ← p·(1 − lr·wd);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
-//   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-// Updates are applied only when the loss and the gradient norm are finite (the step's scalars
-// are gated so that a non-finite step leaves every buffer bit-for-bit unchanged). The step-dependent
-// scalars (1 − lr·wd, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)) are inputs computed in float64 by the trainer.
-// Inputs: input_ids, attention_mask, [labels], the scalars, and each parameter with its two
-// moments; outputs: loss, grad_norm, finite, and the updated parameters and moments (the trainer
-// binds those outputs to the input buffers, so weights are updated in place with no copy).
+// The training graphs: the model's forward pass (built by the pipeline builder, weights as
+// inputs) over every text column of the batch (stacked into one [columns·batch, seq] input),
+// the loss, reverse-mode gradients of every trainable parameter and, for the one-graph step,
+// clipping and AdamW (optimizer.ts); also the grad-only, apply-only, embed-only and
+// loss-gradient graphs the accumulated and GradCache steps combine.
+// Inputs of the one-graph step: input_ids, attention_mask, [labels], the step's scalars, and
+// each parameter with its two moments; outputs: loss, grad_norm, finite, and the updated
+// parameters and moments (bound to the input buffers, so weights are updated in place).
 
 import { GraphBuilder } from '../graph/builder.js';
 import { gradients } from '../graph/autodiff.js';
@@ -18,12 +14,11 @@ import type { Value } from '../graph/ir.js';
 import { prune } from '../graph/prune.js';
 import { toModelProto } from '../graph/serialise.js';
 import type { Loss } from '../losses/loss.js';
-import { Dense } from '../models/dense.js';
 import type { Features } from '../models/features.js';
-import { Normalize } from '../models/normalize.js';
-import { Pooling } from '../models/pooling.js';
+import { DropoutMode, type DropoutSite } from '../models/module.js';
+import { buildPipeline, paramNamespace } from '../models/pipeline.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
-import { BertTransformer, type DropoutSite } from '../models/transformer.js';
+import { adamwGraph, type AdamWGraphOptions } from './optimizer.js';
 import { decays, InputParamSource, type TrainableParam } from './param_source.js';
 
 export interface TrainGraphOptions {
@@ -44,31 +39,26 @@ export interface TrainGraphOptions {
   sparseEmbeddings?: boolean;
 }
 
-export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
 
 /** Training graphs use opset 20 for its single-op Gelu. */
 export const TRAIN_OPSET = 20;
 
-/**
- * Separate query/key/value MatMuls in training: concatenating the three weights in-graph each
- * step (and splitting their gradient) measured slower than the three products.
- */
-const FUSE_QKV = false;
-
 /** Every parameter the step reads, in a stable order, with its trainability and decay group. */
 export function collectParams(model: SentenceTransformer, loss: Loss, freezeWordEmbeddings: boolean): TrainableParam[] {
   const out: TrainableParam[] = [];
-  for (const m of model.modules) {
-    if (m.module instanceof BertTransformer) {
-      for (const [name, param] of m.module.params) {
-        out.push({ name, param, trainable: !(freezeWordEmbeddings && name === WORD_EMBEDDINGS), decay: decays(name) });
-      }
-    } else if (m.module instanceof Dense) {
-      for (const [name, param] of m.module.params()) out.push({ name: `${m.path}/${name}`, param, trainable: true, decay: decays(name) });
+  model.modules.forEach((m, i) => {
+    const ns = paramNamespace(m, i, '/');
+    for (const [name, param] of m.module.parameters()) {
+      out.push({ name: ns + name, param, trainable: !(freezeWordEmbeddings && name === m.module.tokenTable), decay: decays(name) });
     }
-  }
+  });
   for (const [name, param] of loss.parameters?.() ?? new Map()) out.push({ name: `loss/${name}`, param, trainable: true, decay: decays(name) });
   return out;
+}
+
+/** The input module's token table (its name among the step's parameters), if it has one. */
+export function tokenTableName(model: SentenceTransformer): string | null {
+  return model.inputModule.tokenTable ?? null;
 }
 
 export interface BuiltTrainGraph {
@@ -103,19 +93,12 @@ function forward(pp: GraphParts, model: SentenceTransformer, columns: number, dr
   const { g, lookup } = pp;
   const inputIds = g.input('input_ids', 'int64', ['n', 'seq']);
   const attentionMask = g.input('attention_mask', 'int64', ['n', 'seq']);
-  const src = new InputParamSource(g, lookup, '', sparse ? new Set([WORD_EMBEDDINGS]) : new Set());
-  let f: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
-  let dropoutSites: DropoutSite[] = [];
-  for (const m of model.modules) {
-    const mod = m.module;
-    if (mod instanceof BertTransformer) {
-      f = mod.build(g, src, f, { fuseQkv: FUSE_QKV, dropout: dropoutSeed === null ? null : { seed: dropoutSeed, fedMasks: true } });
-      dropoutSites = [...mod.dropoutSites];
-    }
-    else if (mod instanceof Pooling) f = mod.build(g, f);
-    else if (mod instanceof Dense) f = mod.build(g, f, m.path, new InputParamSource(g, lookup, `${m.path}/`));
-    else if (mod instanceof Normalize) f = mod.build(g, f);
-  }
+  const table = tokenTableName(model);
+  const src = new InputParamSource(g, lookup, '', sparse && table ? new Set([table]) : new Set());
+  const features: Features = { inputIds, attentionMask, tokenTypeIds: null, promptLength: null };
+  const dropout = dropoutSeed === null ? null : new DropoutMode(dropoutSeed, true);
+  const f = buildPipeline(g, model.modules, (m, i) => (i === 0 ? src : new InputParamSource(g, lookup, paramNamespace(m, i, '/'))), features, { kind: 'training', dropout });
+  const dropoutSites = dropout ? [...dropout.sites] : [];
   const emb = f.sentenceEmbedding!;
   const dim = model.dimension;
   if (columns === 1) return { embeddings: [emb], stackedEmb: emb, src, dropoutSites };
@@ -137,60 +120,6 @@ function paramInputs(pp: GraphParts): Map<string, Value> {
   return m;
 }
 
-interface AdamWOptions {
-  maxGradNorm: number | null;
-  betas: [number, number];
-  eps: number;
-}
-
-/**
- * Global-norm clipping and AdamW on `updated` with gradients `gradOf(name)`; outputs
- * grad_norm, finite and every parameter's and moment's new value (`extraCheck` joins the
- * finiteness test, e.g. the loss).
- */
-function adamw(g: GraphBuilder, updated: TrainableParam[], valueOf: (n: string) => Value, gradOf: (n: string) => Value, o: AdamWOptions, extraCheck: Value | null): void {
-  const decayMult = g.input('decay_mult', 'float32', []);
-  const stepSize = g.input('step_size', 'float32', []);
-  const bc2Sqrt = g.input('bias_correction2_sqrt', 'float32', []);
-  g.scope('optimizer', () => {
-    let sumSq: Value | null = null;
-    for (const p of updated) {
-      const s = g.op1('ReduceSumSquare', [gradOf(p.name)], { keepdims: 0 });
-      sumSq = sumSq ? g.add(sumSq, s) : s;
-    }
-    const norm = sumSq ? g.sqrt(sumSq) : g.scalar(0);
-    g.output(norm, 'grad_norm');
-    const check = extraCheck ? g.add(norm, extraCheck) : norm;
-    const finite = g.equal(g.sub(check, check), g.scalar(0));
-    g.output(finite, 'finite');
-    const coef = o.maxGradNorm ? g.min(g.div(g.scalar(o.maxGradNorm), g.add(norm, g.scalar(1e-6))), g.scalar(1)) : g.scalar(1);
-    // Step scalars, gated by `finite`: a non-finite step leaves p, m and v exactly as they were
-    // (β = 1, scale 0, step 0, decay 1) after the gradient's NaNs are replaced by zeros.
-    const [b1, b2] = o.betas;
-    const gate = (on: Value, off: number): Value => g.where(finite, on, g.scalar(off));
-    const b1e = gate(g.scalar(b1), 1);
-    const b2e = gate(g.scalar(b2), 1);
-    const s1 = gate(g.mul(coef, g.scalar(1 - b1)), 0);
-    const s2 = gate(g.mul(g.mul(coef, coef), g.scalar(1 - b2)), 0);
-    const stepE = gate(stepSize, 0);
-    const decayE = gate(decayMult, 1);
-    for (const p of updated) {
-      const x = valueOf(p.name);
-      const gr = g.where(finite, gradOf(p.name), g.scalar(0));
-      const shape = x.shape ? [...x.shape] : [...p.param.shape];
-      const m = g.input(`${p.name}:m`, 'float32', shape);
-      const v = g.input(`${p.name}:v`, 'float32', shape);
-      const m2 = g.add(g.mul(m, b1e), g.mul(gr, s1));
-      const v2 = g.add(g.mul(v, b2e), g.mul(g.mul(gr, gr), s2));
-      const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), g.scalar(o.eps));
-      const decayed = p.decay ? g.mul(x, decayE) : x;
-      g.output(g.sub(decayed, g.mul(stepE, g.div(m2, denom))), `${p.name}:new`);
-      g.output(m2, `${p.name}:m:new`);
-      g.output(v2, `${p.name}:v:new`);
-    }
-  });
-}
-
 export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: TrainableParam[], o: TrainGraphOptions): BuiltTrainGraph {
   const pp = parts(params, 'train_step');
   const { g, lookup } = pp;
@@ -203,7 +132,7 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
   const trainable = params.filter((p) => p.trainable && used.has(p.name));
   const grads = gradients(g, lossValue, trainable.map((p) => used.get(p.name)!));
   const updated = trainable.filter((p) => grads.get(used.get(p.name)!));
-  adamw(g, updated, (n) => used.get(n)!, (n) => grads.get(used.get(n)!)!, o, lossValue);
+  adamwGraph(g, updated, (n) => used.get(n)!, (n) => grads.get(used.get(n)!)!, o, lossValue);
   prune(g.graph);
   return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated, dropoutSites };
 }
@@ -249,11 +178,11 @@ export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, pa
 }
 
 /** Clipping and AdamW on accumulated gradients (`${name}:acc`), updating parameters and moments in place. */
-export function buildApplyGraph(updated: TrainableParam[], o: AdamWOptions): Uint8Array {
+export function buildApplyGraph(updated: TrainableParam[], o: AdamWGraphOptions): Uint8Array {
   const g = new GraphBuilder('apply_step', { opset: TRAIN_OPSET });
   const ps = new Map(updated.map((p) => [p.name, g.input(p.name, 'float32', [...p.param.shape])]));
   const accs = new Map(updated.map((p) => [p.name, g.input(`${p.name}:acc`, 'float32', [...p.param.shape])]));
-  adamw(g, updated, (n) => ps.get(n)!, (n) => accs.get(n)!, o, null);
+  adamwGraph(g, updated, (n) => ps.get(n)!, (n) => accs.get(n)!, o, null);
   return toModelProto(g.graph, { opset: g.opset });
 }
 

@@ -25,15 +25,11 @@ import { modelCard } from './model_card.js';
 import { htmlReport, type Series } from './report.js';
 import { epochBatches } from './sampler.js';
 import { lrLambda, warmupSteps } from './schedule.js';
-import { TrainStep } from './train_step.js';
+import { StepRunner } from './step_runner.js';
 import type { TrainableParam } from './param_source.js';
-import { AccumulatingStep } from './accumulate.js';
-import { CachedMultipleNegativesRankingLoss } from '../losses/cached_multiple_negatives_ranking_loss.js';
 
-export interface Example {
-  texts: string[];
-  label?: number | number[];
-}
+import type { Example } from '../data/dataset.js';
+export type { Example };
 
 export interface TrainDataset {
   name?: string;
@@ -44,10 +40,8 @@ export interface TrainDataset {
   source?: string;
 }
 
-export interface Evaluator {
-  evaluate(model: SentenceTransformer): Promise<Record<string, number>>;
-  readonly primaryMetric?: string;
-}
+import type { Evaluator } from '../evaluation/base.js';
+export type { Evaluator };
 
 export interface TrainerCallback {
   onLog?(entry: Record<string, number>): void | Promise<void>;
@@ -127,7 +121,7 @@ export class Trainer {
     this.args = resolveArgs(opts.args as Record<string, unknown> | undefined);
     this.datasets = Array.isArray(opts.trainDataset) ? opts.trainDataset : [opts.trainDataset];
     if (this.datasets.length === 0) throw new ConfigError('trainDataset: give at least one dataset');
-    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
+    const maxPos = this.model.inputModule.maxPositions;
     if (this.args.maxSeqLength !== null && this.args.maxSeqLength > maxPos) {
       // refused rather than lowered: the saved model would otherwise say another length than the one asked for
       throw new ConfigError(`args.maxSeqLength: ${this.args.maxSeqLength} is more than the model's max_position_embeddings ${maxPos} (there are no position embeddings beyond it); use at most ${maxPos}`);
@@ -158,9 +152,9 @@ export class Trainer {
 
   private prepare(): Prepared[] {
     const tok = this.model.tokenizer;
-    const maxPos = this.model.transformer.config.maxPositionEmbeddings;
-    const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, maxPos);
-    this.model.transformer.maxSeqLength = L;
+    const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, this.model.inputModule.maxPositions);
+    // the saved model states the length it was trained at
+    this.model.replaceModule(0, this.model.inputModule.with({ maxSeqLength: L }));
     return this.datasets.map((d, i) => {
       const cols = d.examples[0].texts.length;
       const ids: number[][][] = Array.from({ length: cols }, () => []);
@@ -231,7 +225,8 @@ export class Trainer {
   private async run(outputDir: string | null, resume: string | boolean, say: (line: string) => void, interruptedBy: () => StopSignal | null): Promise<TrainOutput> {
     const a = this.args;
     const t0 = performance.now();
-    for (const k of this.model.transformer.fileDtypes.keys()) this.model.transformer.fileDtypes.set(k, 'F32');
+    // trained weights are float32: saved as such, whatever dtype the checkpoint had
+    this.model.replaceModule(0, this.model.inputModule.with({ saveFloat32: true }));
     const prep = this.prepare();
     const fingerprint = runFingerprint(a, prep.map((p) => ({ name: p.name, source: p.source, texts: p.texts, labels: p.labels, loss: p.loss })), this.opts.multiDatasetSampling ?? 'proportional');
     let resumeDir: string | null = null;
@@ -254,16 +249,15 @@ export class Trainer {
     const warmup = warmupSteps(total, a.warmupSteps, a.warmupRatio);
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
     let state: TrainerState = { global_step: 0, epoch: 0, step_in_epoch: 0, best_metric: null, best_step: null, evals_without_improvement: 0, log_history: [] };
-    const makeSteps = (dropoutSeed: number | null): Map<Loss, TrainStep | AccumulatingStep> => {
-      const m = new Map<Loss, TrainStep | AccumulatingStep>();
+    const makeSteps = (dropoutSeed: number | null): Map<Loss, StepRunner> => {
+      const m = new Map<Loss, StepRunner>();
       for (const p of prep) {
         if (m.has(p.loss)) continue;
-        const cached = p.loss instanceof CachedMultipleNegativesRankingLoss;
         const o = {
           learningRate: a.learningRate, weightDecay: a.weightDecay, betas: [a.adamBeta1, a.adamBeta2] as [number, number], eps: a.adamEpsilon,
-          maxGradNorm: a.maxGradNorm, dropoutSeed: cached ? null : dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, sparseEmbeddings: a.sparseEmbeddings, threads: a.threads ?? undefined,
+          maxGradNorm: a.maxGradNorm, dropoutSeed, freezeWordEmbeddings: a.freezeWordEmbeddings, sparseEmbeddings: a.sparseEmbeddings, threads: a.threads ?? undefined,
         };
-        m.set(p.loss, cached || a.gradientAccumulationSteps > 1 ? new AccumulatingStep(this.model, p.loss, o, moments) : new TrainStep(this.model, p.loss, o, moments));
+        m.set(p.loss, new StepRunner(this.model, p.loss, o, { accumulationSteps: a.gradientAccumulationSteps, moments }));
       }
       return m;
     };
@@ -345,7 +339,7 @@ export class Trainer {
           const ts = performance.now();
           const micro = group.map((idx) => ({ columns: p.ids.map((col) => idx.map((i) => col[i])), labels: this.labelsTensor(p, idx) }));
           const runner = steps.get(p.loss)!;
-          const r = runner instanceof AccumulatingStep ? await runner.run(micro, lr, state.global_step + 1) : await runner.run(micro[0], lr, state.global_step + 1);
+          const r = await runner.run(micro, lr, state.global_step + 1);
           const dt = (performance.now() - ts) / 1000;
           if (!r.finite && a.onNonFinite === 'stop') throw new NonFiniteLossError(state.global_step + 1, r.loss, r.gradNorm);
           state.global_step++;
@@ -445,6 +439,6 @@ export class Trainer {
 }
 
 /** Every parameter the step runners train or read, once each (they share the model's tensors). */
-function paramsOf(steps: Map<Loss, TrainStep | AccumulatingStep>): TrainableParam[] {
+function paramsOf(steps: Map<Loss, StepRunner>): TrainableParam[] {
   return [...new Map([...steps.values()].flatMap((s) => s.params.map((p) => [p.name, p] as const))).values()];
 }

@@ -1,6 +1,8 @@
-// `sentencekit create-model`: a randomly initialised BERT-family Sentence Transformer in the
+// `sentencekit create-model`: a randomly initialised Sentence Transformer (its encoder family
+// chosen by --arch from the architecture registry) in the
 // sentence-transformers layout (same seed → same bytes).
 
+import { architectureNames } from '../../models/architectures/registry.js';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
 import { Pooling } from '../../models/pooling.js';
 import { assertNotInput, assertWritableFolder } from '../../io/output_guard.js';
@@ -33,7 +35,8 @@ export async function createModel(argv: string[]): Promise<void> {
     overwrite: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   }, usage);
-  if (values.arch !== 'bert') throw new UsageError(`--arch ${String(values.arch)} is not supported (supported: bert)`, usage);
+  const arch = String(values.arch);
+  if (!architectureNames().includes(arch)) throw new UsageError(`--arch ${arch} is not supported (supported: ${architectureNames().join(', ')})`, usage);
   const hidden = intOpt(values, 'hidden', undefined, usage) ?? req('hidden');
   const heads = intOpt(values, 'heads', undefined, usage) ?? req('heads');
   if (hidden % heads !== 0) throw new UsageError(`--hidden ${hidden} must be a multiple of --heads ${heads}`, usage);
@@ -49,6 +52,7 @@ export async function createModel(argv: string[]): Promise<void> {
   assertWritableFolder(out, { overwrite: Boolean(values.overwrite), what: 'a new random model' });
   const model = await SentenceTransformer.create({
     tokenizerDir,
+    arch,
     hidden,
     layers: intOpt(values, 'layers', undefined, usage, 0) ?? req('layers'),
     heads,

@@ -4,7 +4,6 @@
 // checkpoint and exit 130 / 143 with the command that resumes.
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
-import { Pooling } from '../../models/pooling.js';
 import { loadDataset } from '../../data/dataset.js';
 import { createLoss } from '../../losses/index.js';
 import type { Loss } from '../../losses/loss.js';
@@ -60,7 +59,7 @@ function evalLabelMap(cfg: TrainConfig, trainMaps: (Record<string, number> | und
 export async function prepare(cfg: TrainConfig): Promise<{ model: SentenceTransformer; datasets: TrainDataset[]; loss: Loss | Record<string, Loss>; labelMaps: (Record<string, number> | undefined)[] }> {
   const model = typeof cfg.model === 'string'
     ? await SentenceTransformer.load(cfg.model)
-    : await SentenceTransformer.create({ ...cfg.model.create, tokenizerDir: cfg.model.create.tokenizer, pooling: cfg.model.create.pooling ? Pooling.parseMode(cfg.model.create.pooling) : undefined });
+    : await SentenceTransformer.create(cfg.model.create);
   const dim = model.dimension;
   const loss = cfg.lossPerDataset
     ? Object.fromEntries(Object.entries(cfg.loss).map(([k, v]) => [k, lossFrom(v as Record<string, unknown>, dim, `loss.${k}`)]))

@@ -1,14 +1,15 @@
 // Finite-difference check of the gradient rules: builds f(inputs), reduces it to a scalar with
 // fixed random weights (L = Σ w ⊙ f), asks autodiff for dL/d input, and compares every element
-// with the central difference (L(x + ε) − L(x − ε)) / 2ε computed by onnxruntime.
+// with the central difference (L(x + ε) − L(x − ε)) / 2ε computed by onnxruntime. It runs
+// graphs, so it lives in the runtime layer (the graph layer builds them only).
 
-import { GraphBuilder } from './builder.js';
-import { gradients } from './autodiff.js';
-import './grad/index.js';
-import type { DType } from './dtype.js';
-import type { TensorData, Value } from './ir.js';
-import { Session } from '../runtime/session.js';
-import { toModelProto } from './serialise.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { gradients } from '../graph/autodiff.js';
+import '../graph/grad/index.js';
+import type { DType } from '../graph/dtype.js';
+import type { TensorData, Value } from '../graph/ir.js';
+import { toModelProto } from '../graph/serialise.js';
+import { Session } from './session.js';
 
 export interface CheckInput {
   name: string;

@@ -1,35 +1,22 @@
-// The Hugging Face config.json of a BERT-family encoder: the sizes the graph needs, validated,
-// with the file's other keys kept so a saved model carries them unchanged.
+// BERT's Hugging Face config.json (model_type "bert"): the sizes the graph needs, validated,
+// with the file's other keys kept so a saved model carries them unchanged; and the config of a
+// new random BERT.
 
-import { Fields, ModelFormatError, type JsonObject } from './json_file.js';
+import { Fields, ModelFormatError, type JsonObject } from '../../json_file.js';
+import type { EncoderConfig, HiddenAct, RandomConfigOptions } from '../architecture.js';
 
-export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
-const ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'];
+export const ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'];
 
-export interface BertConfig {
+export interface BertConfig extends EncoderConfig {
   modelType: 'bert';
-  vocabSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  hiddenAct: HiddenAct;
-  maxPositionEmbeddings: number;
   typeVocabSize: number;
-  layerNormEps: number;
-  padTokenId: number;
-  hiddenDropoutProb: number;
-  attentionProbsDropoutProb: number;
-  initializerRange: number;
-  /** Every key of the file as read (written back on save). */
-  raw: JsonObject;
 }
 
 export function parseBertConfig(obj: JsonObject, file: string): BertConfig {
   const f = new Fields(obj, file);
   const modelType = f.str('model_type', 'bert');
   if (modelType !== 'bert') {
-    throw new ModelFormatError(`${file}: model_type "${modelType}" is not supported yet (supported: bert; BERT-architecture models such as all-MiniLM-L6-v2, bge, e5, gte)`);
+    throw new ModelFormatError(`${file}: model_type "${modelType}" is not "bert"`);
   }
   const pe = f.str('position_embedding_type', 'absolute');
   if (pe !== 'absolute') throw new ModelFormatError(`${file}: position_embedding_type "${pe}" is not supported (only "absolute")`);
@@ -81,32 +68,25 @@ export function bertConfigJson(c: BertConfig): JsonObject {
   };
 }
 
-/** Parameter names and shapes a BertModel checkpoint must hold (Linear weights are [out, in]). */
-export function bertParamShapes(c: BertConfig): Map<string, number[]> {
-  const H = c.hiddenSize;
-  const I = c.intermediateSize;
-  const m = new Map<string, number[]>();
-  m.set('embeddings.word_embeddings.weight', [c.vocabSize, H]);
-  m.set('embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H]);
-  m.set('embeddings.token_type_embeddings.weight', [c.typeVocabSize, H]);
-  m.set('embeddings.LayerNorm.weight', [H]);
-  m.set('embeddings.LayerNorm.bias', [H]);
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const p = `encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) {
-      m.set(`${p}attention.self.${n}.weight`, [H, H]);
-      m.set(`${p}attention.self.${n}.bias`, [H]);
-    }
-    m.set(`${p}attention.output.dense.weight`, [H, H]);
-    m.set(`${p}attention.output.dense.bias`, [H]);
-    m.set(`${p}attention.output.LayerNorm.weight`, [H]);
-    m.set(`${p}attention.output.LayerNorm.bias`, [H]);
-    m.set(`${p}intermediate.dense.weight`, [I, H]);
-    m.set(`${p}intermediate.dense.bias`, [I]);
-    m.set(`${p}output.dense.weight`, [H, I]);
-    m.set(`${p}output.dense.bias`, [H]);
-    m.set(`${p}output.LayerNorm.weight`, [H]);
-    m.set(`${p}output.LayerNorm.bias`, [H]);
-  }
-  return m;
+export function bertRandomConfig(o: RandomConfigOptions): JsonObject {
+  return {
+    architectures: ['BertModel'],
+    attention_probs_dropout_prob: 0.1,
+    classifier_dropout: null,
+    hidden_act: o.activation,
+    hidden_dropout_prob: 0.1,
+    hidden_size: o.hidden,
+    initializer_range: 0.02,
+    intermediate_size: o.intermediate,
+    layer_norm_eps: 1e-12,
+    max_position_embeddings: o.maxPositionEmbeddings,
+    model_type: 'bert',
+    num_attention_heads: o.heads,
+    num_hidden_layers: o.layers,
+    pad_token_id: o.padTokenId,
+    position_embedding_type: 'absolute',
+    torch_dtype: 'float32',
+    type_vocab_size: 2,
+    vocab_size: o.vocabSize,
+  };
 }

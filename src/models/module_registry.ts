@@ -1,0 +1,40 @@
+// The module loader registry: modules.json's `type` → the loader of that module's folder.
+// Adding a module kind is its own file plus one line here.
+
+import { join } from 'node:path';
+import { architectureNames } from './architectures/registry.js';
+import { Dense } from './dense.js';
+import { ModelFormatError } from './json_file.js';
+import { isInputModule, type ModuleLoader } from './module.js';
+import { Normalize } from './normalize.js';
+import { Pooling } from './pooling.js';
+import { loadTransformerModule } from './transformer.js';
+
+/** A model folder without modules.json: mean pooling after the Transformer, as sentence-transformers does. */
+export const MEAN_POOLING_DEFAULT = '__mean_pooling__';
+
+const LOADERS: readonly [types: readonly string[], load: ModuleLoader][] = [
+  [['sentence_transformers.models.Transformer', 'sentence_transformers.models.transformer.Transformer'], loadTransformerModule],
+  [['sentence_transformers.models.Pooling', 'sentence_transformers.models.pooling.Pooling'], async (c) => ({ module: await Pooling.load(c.dir) })],
+  [['sentence_transformers.models.Dense', 'sentence_transformers.models.dense.Dense'], async (c) => ({ module: await Dense.load(c.dir) })],
+  [['sentence_transformers.models.Normalize', 'sentence_transformers.models.normalize.Normalize'], async () => ({ module: new Normalize() })],
+  [[MEAN_POOLING_DEFAULT], async (c) => {
+    const first = c.previous[0];
+    if (!first || !isInputModule(first)) throw new ModelFormatError(`${c.modelDir}: mean pooling needs a Transformer before it`);
+    return { module: new Pooling(first.hiddenSize, ['mean']) };
+  }],
+];
+
+const BY_TYPE = new Map<string, ModuleLoader>(LOADERS.flatMap(([types, load]) => types.map((t) => [t, load] as const)));
+
+export function moduleLoader(type: string, modelDir: string): ModuleLoader {
+  const l = BY_TYPE.get(type);
+  if (!l) throw new ModelFormatError(`${join(modelDir, 'modules.json')}: module type "${type}" is not supported (supported: ${supportedModules()})`);
+  return l;
+}
+
+/** The supported module kinds, for error messages: "Transformer (bert), Pooling, Dense, Normalize". */
+export function supportedModules(): string {
+  const kinds = [...new Set(LOADERS.flatMap(([t]) => t).filter((t) => t.split('.').length === 3).map((t) => t.split('.')[2]))];
+  return kinds.map((k) => (k === 'Transformer' ? `Transformer (${architectureNames().join(', ')})` : k)).join(', ');
+}

@@ -1,0 +1,80 @@
+// Gradient accumulators and the update that consumes them, shared by the accumulated and
+// GradCache steps: `add` runs a forward/backward graph that adds scale·∂objective/∂p into
+// each parameter's accumulator (bound in place; the objective is the loss, or Σ emb ⊙ emb_grad
+// for a given embedding gradient); `apply` runs clipping and AdamW on the accumulators, then
+// zeroes them.
+
+import type { TensorData } from '../../graph/ir.js';
+import { dropoutMasks } from '../dropout_masks.js';
+import { SessionCache } from '../optimizer.js';
+import type { TrainableParam } from '../param_source.js';
+import { stackRows } from '../stack.js';
+import { buildApplyGraph, buildGradGraph, type BuiltGradGraph } from '../train_graph.js';
+import { labelDimOf, paramFeeds, type StepContext } from './step.js';
+
+export class Accumulator {
+  private readonly acc = new Map<string, Float32Array>();
+  private readonly grads: SessionCache<BuiltGradGraph>;
+  private readonly applyFor: SessionCache<{ bytes: Uint8Array }>;
+  private updated: TrainableParam[] | null = null;
+
+  constructor(private readonly c: StepContext) {
+    for (const p of c.params) if (p.trainable) this.acc.set(p.name, new Float32Array(p.param.data.length));
+    this.grads = new SessionCache(c.optimizer.opts.threads);
+    this.applyFor = new SessionCache(c.optimizer.opts.threads);
+  }
+
+  /** Adds scale·∂objective/∂p into the accumulators for one forward pass over `rows`; returns the loss (NaN when seeded by `embGrad`). */
+  async add(rows: number[][], columns: number, labels: TensorData | null, scale: number, embGrad: Float32Array | null, step = 0, micro = 0): Promise<{ loss: number; tokens: number; padded: number }> {
+    const { model, optimizer } = this.c;
+    const o = optimizer.opts;
+    const labelDim = labelDimOf(labels);
+    const seeded = embGrad !== null;
+    const { built, session } = await this.grads.get(`${columns}|${labelDim ?? ''}|${seeded}`, () => buildGradGraph(model, seeded ? null : this.c.loss, this.c.params, {
+      columns, labelDim, seeded, ...optimizer.graphOptions, dropoutSeed: seeded ? null : o.dropoutSeed, freezeWordEmbeddings: o.freezeWordEmbeddings,
+    }));
+    this.updated ??= built.updated;
+    const st = stackRows(rows, model.tokenizer.padTokenId);
+    const feeds: Record<string, TensorData> = {
+      input_ids: { dtype: 'int64', dims: st.dims, data: st.ids },
+      attention_mask: { dtype: 'int64', dims: st.dims, data: st.mask },
+      loss_scale: { dtype: 'float32', dims: [], data: Float32Array.of(scale) },
+    };
+    if (labels) feeds.labels = labels;
+    if (embGrad) feeds.emb_grad = { dtype: 'float32', dims: [rows.length, model.dimension], data: embGrad };
+    if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: st.dims[0], s: st.dims[1] }, o.dropoutSeed, step, micro));
+    paramFeeds(built.inputs, feeds);
+    const into: Record<string, TensorData> = {};
+    for (const p of built.updated) {
+      feeds[`${p.name}:acc`] = { dtype: 'float32', dims: p.param.shape, data: this.acc.get(p.name)! };
+      into[`${p.name}:acc:new`] = feeds[`${p.name}:acc`];
+    }
+    const res = await session.runInto(feeds, into, embGrad ? [] : ['loss']);
+    return { loss: embGrad ? NaN : Number(res.loss.data[0]), tokens: st.tokens, padded: st.dims[0] * st.dims[1] };
+  }
+
+  /** Clipping and AdamW on the accumulated gradients; a non-finite `loss` applies nothing. */
+  async apply(lr: number, t: number, loss: number): Promise<{ gradNorm: number; finite: boolean }> {
+    const { optimizer } = this.c;
+    const updated = this.updated ?? [];
+    const { session } = await this.applyFor.get('apply', () => ({ bytes: buildApplyGraph(updated, optimizer.graphOptions) }));
+    const feeds: Record<string, TensorData> = { ...optimizer.scalars(lr, t, Number.isFinite(loss)) };
+    const into: Record<string, TensorData> = {};
+    for (const p of updated) {
+      optimizer.bind(p, feeds, into);
+      feeds[`${p.name}:acc`] = { dtype: 'float32', dims: p.param.shape, data: this.acc.get(p.name)! };
+    }
+    if (!Number.isFinite(loss)) {
+      // a non-finite loss with finite gradients must not update either
+      for (const a of this.acc.values()) a.fill(Number.NaN, 0, 1);
+    }
+    const res = await session.runInto(feeds, into, ['grad_norm', 'finite']);
+    for (const a of this.acc.values()) a.fill(0);
+    return { gradNorm: Number(res.grad_norm.data[0]), finite: Number(res.finite.data[0]) === 1 };
+  }
+
+  async close(): Promise<void> {
+    await this.grads.close();
+    await this.applyFor.close();
+  }
+}

@@ -1,11 +1,15 @@
 // Encode throughput of the all-MiniLM-L6-v2-shaped model (random weights, real tokenizer)
 // over the STS-B dev sentences: ours (batches sorted by token length) and, in the same run,
-// the PyTorch reference on exactly the same padded batches, with the ratio and achieved GFLOP/s.
+// the PyTorch reference on exactly the same padded batches, with the ratio and achieved GFLOP/s;
+// and the built-in static model (sentencekit-static-en; a random table of its shape when it is
+// not installed) on the same sentences and batch size, with its speed-up over the transformer.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
+import { DEFAULT_MODEL_NAME, defaultModelDir } from '../src/models/default_model.js';
+import { existsSync } from 'node:fs';
 import { bertForwardFlops, bestOf, runPython, stsDevSentences, TOKENIZER } from './common.js';
 
 export interface EncodeBenchOptions {
@@ -54,6 +58,26 @@ export async function encodeBench(o: EncodeBenchOptions, peakGflops: number): Pr
       percent_of_peak: +((100 * flops) / secs / 1e9 / peakGflops).toFixed(1),
     };
     const result: Record<string, unknown> = { model: 'all-MiniLM-L6-v2 shape (random weights)', data: source, batch_size: o.batchSize, threads: o.threads, sentencekit: ours };
+    const builtin = existsSync(join(defaultModelDir(), 'modules.json'));
+    const st = builtin
+      ? await SentenceTransformer.load(defaultModelDir(), { threads: o.threads })
+      : await SentenceTransformer.createStatic({ tokenizerDir: TOKENIZER, dim: 256, seed: 42 });
+    await st.encodeMatrix(sentences.slice(0, 256), { batchSize: o.batchSize });
+    let sstats = { tokens: 0, rows: 0 };
+    const ssecs = await bestOf(Math.max(o.repeat, 5), async () => {
+      const m = await st.encodeMatrix(sentences, { batchSize: o.batchSize });
+      sstats = { tokens: m.tokens, rows: m.rows };
+    });
+    await st.close();
+    result.static_model = {
+      model: builtin ? DEFAULT_MODEL_NAME : `random StaticEmbedding of ${DEFAULT_MODEL_NAME}'s shape (the built-in model is not installed)`,
+      dimension: st.dimension,
+      sentences: sstats.rows,
+      tokens: sstats.tokens,
+      seconds: +ssecs.toFixed(4),
+      sentences_per_s: +(sstats.rows / ssecs).toFixed(0),
+    };
+    result.static_speedup_vs_transformer = +(secs / ssecs).toFixed(1);
     if (o.torch) {
       const ids = join(dir, 'ids.json');
       await writeFile(ids, JSON.stringify({ batches, prompt_length: null }));

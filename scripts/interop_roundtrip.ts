@@ -25,7 +25,7 @@ async function main(out: string): Promise<void> {
     await writeFile(join(out, `${name}.ours.npy`), encodeNpy(m.data, [m.rows, m.dim]));
     await writeFile(join(out, `${name}.json`), JSON.stringify({ prompt_name: promptName }) + '\n');
   };
-  const names = (await readdir(FIX, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('st6_static')).map((e) => e.name).sort();
+  const names = (await readdir(FIX, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   for (const name of names) {
     const model = await SentenceTransformer.load(join(FIX, name), { threads: 1 });
     const modes = model.pooling?.modes ?? [];

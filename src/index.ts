@@ -10,6 +10,8 @@ export { Dense } from './models/dense.js';
 export { Normalize } from './models/normalize.js';
 export { Transformer, Transformer as BertTransformer } from './models/transformer.js';
 export type { Module, InputModule, BuildMode } from './models/module.js';
+export { StaticEmbedding, STATIC_EMBEDDING_TYPES } from './models/static_embedding.js';
+export { DEFAULT_MODEL_NAME, defaultModelDir, resolveModelSpec } from './models/default_model.js';
 export { architectureNames } from './models/architectures/registry.js';
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, SafetensorsError, type SafeTensor, type SafeDType } from './models/safetensors.js';
 export { hubFile, snapshotDownload, hubCacheDir, isHubId, type HubOptions } from './models/hub.js';

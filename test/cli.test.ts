@@ -122,7 +122,7 @@ test('info prints JSON with parameters, dimension, max_seq_length and pooling', 
   assert.equal(info.max_seq_length, 256);
   assert.deepEqual(info.pooling, ['mean']);
   assert.equal(info.normalize, true);
-  assert.deepEqual(info, JSON.parse(JSON.stringify(st.info())));
+  assert.deepEqual(info, JSON.parse(JSON.stringify({ model, ...st.info() })));
 });
 
 // ------------------------------------------------------------------ encode

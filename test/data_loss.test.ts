@@ -100,7 +100,7 @@ test('2. create-model refuses a non-empty folder (a trained model) unless --over
   assertExit(await cli('create-model', ...MODEL_ARGS, '--seed', '2', '--out', out, '--overwrite'), 0);
   assert.notDeepEqual(await readFile(join(out, 'model.safetensors')), weights);
   // the same rule for quickstart's --out
-  assertExit(await cli('quickstart', '--tokenizer', TOKENIZER, '--steps', '0', '--layers', '0', '--out', out), 1, 'the folder is not empty', '--overwrite');
+  assertExit(await cli('quickstart', '--steps', '0', '--out', out), 1, 'the folder is not empty', '--overwrite');
 });
 
 test('3. an --output equal to an input (same path or same inode) is refused and the input kept', async () => {

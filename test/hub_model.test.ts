@@ -2,7 +2,8 @@
 // saved model (Transformer, Pooling, Dense, Normalize) at the hub's resolve URLs with the
 // hub's headers: the downloaded model encodes exactly as the directory it came from, loads
 // again offline from the cache without a request, survives an unreachable hub, resumes a
-// partial download, and an unknown repo gives a clear error.
+// partial download, and an unknown repo gives a clear error. A StaticEmbedding repository
+// (0_StaticEmbedding/ with model.safetensors and tokenizer.json, no config.json) downloads too.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ import { MINILM_TOKENIZER, sharedMissing } from './helpers/shared.js';
 
 const skip = sharedMissing(MINILM_TOKENIZER);
 const REPO = 'org/tiny-model';
+const STATIC_REPO = 'org/tiny-static';
+let servedStatic = new Map<string, Buffer>();
 const COMMIT = '5d0f0c1e2b3a49586776a5b4c3d2e1f00f1e2d3c';
 const TEXTS = ['A man is playing a guitar.', 'hello', '', 'The weather is lovely today, is it not?'];
 
@@ -44,7 +47,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const rev = decodeURIComponent(m[2]);
   const file = m[3].split('/').map(decodeURIComponent).join('/');
   log.push({ method: req.method ?? '', file, range: req.headers.range });
-  if (repo !== REPO) {
+  if (repo !== REPO && repo !== STATIC_REPO) {
     res.writeHead(404, { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Repository not found' }).end();
     return;
   }
@@ -52,7 +55,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(404, { 'x-error-code': 'RevisionNotFound', 'x-error-message': 'Invalid rev id' }).end();
     return;
   }
-  const body = served.get(file);
+  const body = (repo === STATIC_REPO ? servedStatic : served).get(file);
   if (!body) {
     res.writeHead(404, { 'x-error-code': 'EntryNotFound', 'x-error-message': 'Entry not found', 'x-repo-commit': COMMIT }).end();
     return;
@@ -100,6 +103,12 @@ before(async () => {
   assert.ok(served.delete('vocab.txt'));
   await rm(join(modelDir, 'vocab.txt'));
   assert.ok(served.has('2_Dense/model.safetensors'), 'the served model has a Dense module');
+  const staticDir = join(root, 'static');
+  await (await SentenceTransformer.createStatic({ tokenizerDir: MINILM_TOKENIZER, dim: 8, seed: 4 })).save(staticDir);
+  servedStatic = new Map();
+  for (const e of await readdir(staticDir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) servedStatic.set(relative(staticDir, join(e.parentPath, e.name)).split(sep).join('/'), await readFile(join(e.parentPath, e.name)));
+  }
   server = createServer(handle);
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -233,4 +242,15 @@ test('a Transformer kept in a module folder is downloaded with its tokenizer', {
   } finally {
     served = original;
   }
+});
+
+test('load(hub id) of a StaticEmbedding repository downloads its module folder and encodes as the directory does', { skip }, async () => {
+  const dir = await SentenceTransformer.load(join(root, 'static'), { threads: 1 });
+  const want = (await dir.encodeMatrix(TEXTS)).data;
+  await dir.close();
+  const m = await SentenceTransformer.load(STATIC_REPO, { threads: 1, endpoint, cacheDir: join(root, 'cache-static') });
+  const got = (await m.encodeMatrix(TEXTS)).data;
+  await m.close();
+  assert.deepEqual(got, want);
+  assert.equal(m.info().architecture, 'StaticEmbedding');
 });

@@ -1,7 +1,7 @@
 // Interop with the real sentence-transformers: model folders saved by 6.0.1 (every pooling
 // mode, Dense, Normalize, prompts with default_prompt_name and include_prompt false, the
-// 3.x-5.x do_lower_case flag over a cased tokenizer, pytorch_model.bin weights, the 2.x
-// layout; made by scripts/reference/make_interop_fixtures.py) load here with embeddings
+// 3.x-5.x do_lower_case flag over a cased tokenizer, pytorch_model.bin weights, StaticEmbedding,
+// the 2.x layout; made by scripts/reference/make_interop_fixtures.py) load here with embeddings
 // within 1e-5 of Python's on 320 sentences (long, accented, CJK, emoji, empty), and loading
 // rewrites nothing. Saving them in each format and loading again gives the same embeddings;
 // the reverse direction (Python loading our folders) is scripts/reference/check_interop_reverse.py.
@@ -37,6 +37,8 @@ const CASES: Case[] = [
   { name: 'v3_lowercase', format: 'sentence-transformers 6.x' },
   { name: 'st6_pytorch_bin', format: 'sentence-transformers 6.x' },
   { name: 'v2_layout', format: 'sentence-transformers 2.x' },
+  { name: 'st6_static', format: 'sentence-transformers 6.x' },
+  { name: 'st6_static_bin', format: 'sentence-transformers 6.x' },
 ];
 
 async function digest(dir: string): Promise<Record<string, string>> {
@@ -97,6 +99,8 @@ const SAVE_CASES: Array<{ name: string; formats: StFormat[] }> = [
   { name: 'v3_lowercase', formats: ['v3', 'v6'] },
   { name: 'st6_pytorch_bin', formats: ['v3', 'v2'] },
   { name: 'v2_layout', formats: ['v3', 'v2', 'v6'] },
+  { name: 'st6_static', formats: ['v3', 'v6'] },
+  { name: 'st6_static_bin', formats: ['v3', 'v2'] },
 ];
 
 test('saved in each format and loaded again: the same embeddings; the default format is v3 unless the model needs v6', async () => {

@@ -167,9 +167,9 @@ test('config.json whose hidden_size does not match the tensors: names the tensor
 
 test('config.json with an unsupported model_type', { skip }, async () => {
   const dir = await variant((d) => editJson(join(d, 'config.json'), (c) => {
-    c.model_type = 'roberta';
+    c.model_type = 'gpt2';
   }));
-  await expectLoadError(dir, join(dir, 'config.json'), 'model_type "roberta"', 'not supported');
+  await expectLoadError(dir, join(dir, 'config.json'), 'model_type "gpt2"', 'not supported');
 });
 
 // ------------------------------------------------------------------ modules.json and Pooling

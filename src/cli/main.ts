@@ -18,7 +18,7 @@ import { indexCommand, usage as indexUsage } from './commands/index_cmd.js';
 import { search, usage as searchUsage } from './commands/search.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; summary: string }> = {
-  quickstart: { run: quickstart, usage: quickUsage, summary: 'build a MiniLM-shaped model and encode the sample sentences (built-in defaults)' },
+  quickstart: { run: quickstart, usage: quickUsage, summary: 'the whole lifecycle on the built-in model: encode, evaluate, fine-tune, export, search (offline)' },
   'create-model': { run: createModel, usage: createUsage, summary: 'write a randomly initialised BERT-family model' },
   encode: { run: encode, usage: encodeUsage, summary: 'embed a text or JSON-lines file into .npy or .jsonl' },
   info: { run: info, usage: infoUsage, summary: 'describe a model' },

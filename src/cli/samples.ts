@@ -18,3 +18,10 @@ export const SAMPLE_SENTENCES: readonly string[] = [
   'The committee approved the budget for next year.',
   'Scientists discovered a new species of frog in the forest.',
 ];
+
+/** Example queries for the quick start's search over SAMPLE_SENTENCES. */
+export const SAMPLE_QUERIES: readonly string[] = [
+  'someone making music',
+  'what will the weather be like',
+  'a pet resting in the sunshine',
+];

@@ -139,7 +139,7 @@ export function checkExportable(model: SentenceTransformer): void {
       throw new ExportError(`module ${i} (path "${m.path}") has type ${JSON.stringify(o?.type ?? typeof mod)}, which the ONNX export does not support (supported: ${supportedModules()})`);
     }
   });
-  if (!model.pooling) throw new ExportError('the model has no Pooling module, so there is no sentence embedding to export');
+  if (model.modules[model.modules.length - 1].module.produces !== 'sentence') throw new ExportError('the model has no Pooling module, so there is no sentence embedding to export');
 }
 
 /** The encoder alone, as transformers.js expects it: ids → last_hidden_state. */
@@ -310,7 +310,11 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
   const build = (kind: 'encoder' | 'sentence', at: number): Graph => (kind === 'encoder' ? buildEncoderGraph(m, at) : m.buildGraph(at).graph);
   // the float32 graphs are built first to check the opset; at the requested opset they are the ones written
   const prebuilt = new Map<'encoder' | 'sentence', Graph>();
-  for (const kind of ['encoder', 'sentence'] as const) {
+  // an input module that gives the sentence embedding itself (StaticEmbedding) has no encoder
+  // (token-level) graph for transformers.js: sentence graphs only
+  const isStatic = m.inputModule.produces !== 'tokens';
+  const kinds = isStatic ? (['sentence'] as const) : (['encoder', 'sentence'] as const);
+  for (const kind of kinds) {
     const g = build(kind, probe);
     explainShortfall(g, opset, kind === 'encoder' ? 'encoder graph (onnx/model.onnx)' : 'sentence-embedding graph (onnx/sentence_embedding.onnx)');
     if (probe === opset) prebuilt.set(kind, g);
@@ -320,8 +324,8 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
     throw new ExportError(`opset ${opset} is too low for ${dynamicQ} quantisation: DynamicQuantizeLinear needs opset ${QUANTIZE_MIN_OPSET}; export with --opset ${QUANTIZE_MIN_OPSET} or higher. Nothing was written.`);
   }
   const verify = opts.verify ?? true;
-  const pooling = m.pooling as Pooling;
-  const withPrompt = !pooling.includePrompt;
+  const pooling = m.pooling;
+  const withPrompt = pooling ? !pooling.includePrompt : false;
   const feeds = verify ? checkFeeds(m, withPrompt) : null;
   const encoderFeeds = feeds ? { input_ids: feeds.input_ids, attention_mask: feeds.attention_mask, token_type_ids: feeds.token_type_ids } : null;
 
@@ -335,7 +339,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
     await mkdir(join(tmp, 'onnx'), { recursive: true });
     await m.save(tmp);
     const tpath = m.modules[0].path;
-    if (tpath !== '') {
+    if (tpath !== '' && !isStatic) {
       // transformers.js reads config.json and the tokenizer from the folder's root
       await writeFileAtomic(join(tmp, 'config.json'), JSON.stringify(m.transformer.configJson(), null, 2) + '\n');
       await m.tokenizer.saveTo(tmp);
@@ -363,7 +367,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
         opset,
         producerVersion: PRODUCER_VERSION,
         docString: kind === 'encoder' ? 'BERT encoder: token ids to last_hidden_state' : 'Sentence Transformer: token ids to token_embeddings and sentence_embedding',
-        metadata: { graph: kind, weights, pooling: pooling.modes.join(','), dimension: String(m.dimension) },
+        metadata: { graph: kind, weights, pooling: pooling ? pooling.modes.join(',') : 'static_embedding_mean', dimension: String(m.dimension) },
       });
       const entry: ExportedFile = {
         path: rel,
@@ -408,10 +412,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
       files.push(entry);
       await opts.onFile?.(rel);
     };
-    for (const weights of ['float32' as const, ...quantize]) {
-      await writeGraph('encoder', weights);
-      await writeGraph('sentence', weights);
-    }
+    for (const weights of ['float32' as const, ...quantize]) for (const kind of kinds) await writeGraph(kind, weights);
     const dense = m.modules.flatMap((x) => (x.module instanceof Dense ? [{ in_features: x.module.inFeatures, out_features: x.module.outFeatures, activation_function: x.module.activationFunction }] : []));
     const metadata: ExportMetadata = {
       format: 'sentencekit-onnx-export',
@@ -422,15 +423,17 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
       ir_version: irVersionFor(opset),
       files,
       quantization: quantInfo,
-      pooling: [...pooling.modes],
-      include_prompt: pooling.includePrompt,
+      pooling: pooling ? [...pooling.modes] : [],
+      include_prompt: pooling ? pooling.includePrompt : true,
       dimension: m.dimension,
       normalize: m.modules.some((x) => x.module instanceof Normalize),
       dense,
       hidden_size: m.inputModule.hiddenSize,
       max_seq_length: m.maxSeqLength,
       similarity_fn_name: m.similarityFnName,
-      usage: withPrompt
+      usage: isStatic
+        ? 'sentence_embedding*.onnx (a StaticEmbedding model: no model*.onnx): feed input_ids and attention_mask (int64 [batch, seq]; the tokenizer in the StaticEmbedding module folder, WITHOUT special tokens, truncated to max_seq_length; token_type_ids is accepted and unused); read sentence_embedding [batch, dimension], the mean of the token rows.'
+        : withPrompt
         ? 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length) and prompt_length (int64 scalar: tokens of the prompt with [CLS], without its [SEP]; 0 without a prompt); read sentence_embedding [batch, dimension].'
         : 'sentence_embedding*.onnx: feed input_ids, attention_mask, token_type_ids (int64 [batch, seq], the tokenizer in this folder, truncated to max_seq_length); read sentence_embedding [batch, dimension]. model*.onnx gives last_hidden_state for transformers.js.',
       written_files: [...new Set([...(await filesUnder(tmp)), `onnx/${EXPORT_METADATA}`])].sort(),

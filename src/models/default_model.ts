@@ -33,3 +33,13 @@ export function resolveModelSpec(spec: string | undefined): string {
   }
   return dir;
 }
+
+/** How outputs name the model: the user's spec, or the built-in model's name when none was given. */
+export function modelLabel(spec: string | undefined): string {
+  return spec !== undefined && spec !== '' ? spec : `${DEFAULT_MODEL_NAME} (built-in)`;
+}
+
+/** The --model value of parsed command-line options, undefined when absent. */
+export function modelOption(values: Record<string, string | boolean | undefined>): string | undefined {
+  return typeof values.model === 'string' ? values.model : undefined;
+}

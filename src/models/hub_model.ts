@@ -21,7 +21,7 @@ const ROOT_FILES = ['modules.json', 'config_sentence_transformers.json', ...TRAN
 const MODULE_FILES = ['config.json', 'model.safetensors', 'sentence_bert_config.json'];
 
 /** The module folders modules.json names, and which of them holds the Transformer. */
-async function moduleFolders(path: string, repoId: string): Promise<{ path: string; transformer: boolean }[]> {
+async function moduleFolders(path: string, repoId: string): Promise<{ path: string; transformer: boolean; staticEmbedding: boolean }[]> {
   const where = `${repoId}: modules.json (${path})`;
   let parsed: unknown;
   try {
@@ -33,7 +33,10 @@ async function moduleFolders(path: string, repoId: string): Promise<{ path: stri
   return parsed.map((e: unknown, i) => {
     const o = (e && typeof e === 'object' ? e : {}) as { path?: unknown; type?: unknown };
     if (o.path !== undefined && typeof o.path !== 'string') throw new ModelFormatError(`${where}: entry ${i} "path" must be a string`);
-    return { path: o.path ?? '', transformer: typeof o.type === 'string' && /(^|\.)Transformer$/.test(o.type) };
+    const type = typeof o.type === 'string' ? o.type : '';
+    // a StaticEmbedding folder holds its tokenizer and weights as a Transformer folder does (no config.json)
+    const staticEmbedding = /(^|\.)StaticEmbedding$/.test(type);
+    return { path: o.path ?? '', transformer: /(^|\.)Transformer$/.test(type) || staticEmbedding, staticEmbedding };
   });
 }
 
@@ -69,7 +72,8 @@ export async function resolveModelDir(dirOrHubId: string, opts: HubOptions = {})
     }
   }
   const inTransformer = (f: string): string => (transformerDir ? `${transformerDir}/${f}` : f);
-  if (!got.get(inTransformer('config.json'))) throw new ModelFormatError(`${dirOrHubId}: the hub repository has no ${inTransformer('config.json')}; is it a transformers / sentence-transformers model?`);
+  const isStatic = folders.find((m) => m.transformer)?.staticEmbedding ?? false;
+  if (!isStatic && !got.get(inTransformer('config.json'))) throw new ModelFormatError(`${dirOrHubId}: the hub repository has no ${inTransformer('config.json')}; is it a transformers / sentence-transformers model?`);
   if (!got.get(inTransformer('model.safetensors'))) throw new ModelFormatError(`${dirOrHubId}: the hub repository has no ${inTransformer('model.safetensors')} (only safetensors weights are read)`);
   if (!snapshot) throw new ModelFormatError(`${dirOrHubId}: nothing could be downloaded`);
   return join(snapshot);

@@ -45,6 +45,11 @@ export class Fields {
     throw new ModelFormatError(`${this.file}: "${key}" must be ${want}, found ${JSON.stringify(got)}`);
   }
 
+  /** Whether the key is present (and not null). */
+  has(key: string): boolean {
+    return this.obj[key] !== undefined && this.obj[key] !== null;
+  }
+
   int(key: string, dflt?: number, min = 0): number {
     const v = this.obj[key];
     if (v === undefined || v === null) {

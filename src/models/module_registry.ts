@@ -8,6 +8,7 @@ import { ModelFormatError } from './json_file.js';
 import { isInputModule, type ModuleLoader } from './module.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
+import { loadStaticEmbeddingModule, STATIC_EMBEDDING_TYPES } from './static_embedding.js';
 import { loadTransformerModule } from './transformer.js';
 import { moduleTypeName, type ModuleKind } from './st_format.js';
 
@@ -22,6 +23,7 @@ const LOADERS: readonly [types: readonly string[], load: ModuleLoader][] = [
   [names('Pooling'), async (c) => ({ module: await Pooling.load(c.dir) })],
   [names('Dense'), async (c) => ({ module: await Dense.load(c.dir) })],
   [names('Normalize'), async () => ({ module: new Normalize() })],
+  [STATIC_EMBEDDING_TYPES, loadStaticEmbeddingModule],
   [[MEAN_POOLING_DEFAULT], async (c) => {
     const first = c.previous[0];
     if (!first || !isInputModule(first)) throw new ModelFormatError(`${c.modelDir}: mean pooling needs a Transformer before it`);
@@ -39,6 +41,6 @@ export function moduleLoader(type: string, modelDir: string): ModuleLoader {
 
 /** The supported module kinds, for error messages: "Transformer (bert), Pooling, Dense, Normalize". */
 export function supportedModules(): string {
-  const kinds = [...new Set(LOADERS.flatMap(([t]) => t).filter((t) => t.split('.').length === 3).map((t) => t.split('.')[2]))];
+  const kinds = [...new Set(LOADERS.flatMap(([t]) => t).filter((t) => t.startsWith('sentence_transformers.models.') && t.split('.').length === 3).map((t) => t.split('.')[2]))];
   return kinds.map((k) => (k === 'Transformer' ? `Transformer (${architectureNames().join(', ')})` : k)).join(', ');
 }

@@ -1,5 +1,5 @@
 // SentenceTransformer: a tokenizer plus a pipeline of modules (Transformer → Pooling →
-// [Dense] → [Normalize]; each a Module, loaded through the module registry by its modules.json
+// [Dense] → [Normalize], or StaticEmbedding → [Dense] → [Normalize]; each a Module, loaded through the module registry by its modules.json
 // type) read from and written to the sentence-transformers directory layout, compiled by the
 // pipeline builder into ONE ONNX graph (token ids → token embeddings → sentence embedding) that
 // onnxruntime runs. `encode` tokenizes, sorts texts by token length so batches carry little
@@ -29,7 +29,9 @@ import { Normalize, normalizeRows } from './normalize.js';
 import { InitializerSource } from './params.js';
 import { buildPipeline, checkPipeline, paramNamespace, pipelineDimension } from './pipeline.js';
 import { Pooling, type PoolingMode } from './pooling.js';
+import { STATIC_EMBEDDING_TYPES, StaticEmbedding, truncationLength, UNLIMITED_TOKENS } from './static_embedding.js';
 import { Transformer } from './transformer.js';
+import { resolveModelSpec } from './default_model.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
 import { similarity, similarityPairwise, type Embeddings, type SimilarityFn } from './similarity.js';
 import { detectFormat, moduleKind, moduleTypeName, parseFormat, poolingFlagsProblem, stConfigJson, type DirFormat, type StFormat } from './st_format.js';
@@ -157,9 +159,12 @@ export class SentenceTransformer {
 
   // ---------------------------------------------------------------- loading
 
-  /** Loads a sentence-transformers model from a directory or a Hugging Face Hub id. */
-  static async load(dirOrHubId: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
-    const dir = await resolveModelDir(dirOrHubId, opts);
+  /**
+   * Loads a sentence-transformers model from a directory or a Hugging Face Hub id; with none
+   * (undefined or ''), the built-in model (sentencekit-static-en) that ships with the package.
+   */
+  static async load(dirOrHubId?: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+    const dir = await resolveModelDir(resolveModelSpec(dirOrHubId), opts);
     if (opts.backend === 'onnx') opts = { ...opts, file: await onnxBackendFile(dir, opts.file) };
     else if (opts.backend !== undefined && opts.backend !== 'graph') throw new Error(`backend must be 'graph' or 'onnx', got ${JSON.stringify(opts.backend)}`);
     const modulesJson = await readModulesJson(dir);
@@ -183,7 +188,7 @@ export class SentenceTransformer {
       if (loaded.tokenizer && !tokenizer) tokenizer = loaded.tokenizer;
       modules.push({ name: e.name, path: e.path, module: loaded.module });
     }
-    if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer module`);
+    if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer or StaticEmbedding module`);
     checkPipeline(dir, modules);
     const extra: JsonObject = {};
     for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__', 'model_type'].includes(k)) extra[k] = v;
@@ -226,6 +231,30 @@ export class SentenceTransformer {
     return new SentenceTransformer(tokenizer, modules);
   }
 
+  /**
+   * A StaticEmbedding model over the tokenizer in `tokenizerDir` (content tokens only, truncated
+   * as its tokenizer.json says): the given table [vocab, dim] or a N(0, 1) one of width `dim`,
+   * [+ Normalize].
+   */
+  static async createStatic(o: { tokenizerDir: string; dim?: number; weights?: Float32Array; seed?: number; normalize?: boolean }): Promise<SentenceTransformer> {
+    // a folder with vocab.txt only: the tokenizer.json written on save has no truncation either
+    const tj = join(o.tokenizerDir, 'tokenizer.json');
+    const maxLength = (await access(tj).then(() => true, () => false)) ? await truncationLength(tj) : UNLIMITED_TOKENS;
+    const tokenizer = await Tokenizer.fromDir(o.tokenizerDir, { maxLength, addSpecialTokens: false });
+    const V = tokenizer.vocabSize;
+    let se: StaticEmbedding;
+    if (o.weights) {
+      if (o.weights.length % V !== 0) throw new Error(`createStatic: ${o.weights.length} weights are not a whole number of rows for the tokenizer's ${V} tokens`);
+      se = new StaticEmbedding({ shape: [V, o.weights.length / V], data: o.weights }, maxLength);
+    } else {
+      if (!o.dim || !Number.isInteger(o.dim) || o.dim < 1) throw new Error('createStatic: give weights or a positive integer dim');
+      se = StaticEmbedding.random(V, o.dim, o.seed ?? 42, maxLength);
+    }
+    const modules: ModuleEntry[] = [{ name: '0', path: '0_StaticEmbedding', module: se }];
+    if (o.normalize) modules.push({ name: '1', path: '1_Normalize', module: new Normalize() });
+    return new SentenceTransformer(tokenizer, modules);
+  }
+
   // ---------------------------------------------------------------- saving
 
   /**
@@ -258,7 +287,7 @@ export class SentenceTransformer {
       await mkdir(mdir, { recursive: true });
       await m.module.save(mdir, { format });
       // the tokenizer lives beside the module that reads token ids; 6.x keeps the max length in its config
-      if (i === 0) await this.tokenizer.saveTo(mdir, format === 'v6' && isInputModule(m.module) ? { modelMaxLength: m.module.maxSeqLength } : {});
+      if (i === 0) await this.tokenizer.saveTo(mdir, format === 'v6' && m.module instanceof Transformer ? { modelMaxLength: m.module.maxSeqLength } : {});
     }
     const stCfg = stConfigJson({ prompts: this.prompts, defaultPromptName: this.defaultPromptName, similarityFnName: this.similarityFnName, extra: this.stConfigExtra, version: VERSION }, format);
     await writeFileAtomic(join(dir, 'config_sentence_transformers.json'), JSON.stringify(stCfg, null, 2) + '\n');
@@ -470,17 +499,19 @@ export class SentenceTransformer {
 
   /** A short description (what `sentencekit info` prints). */
   info(): JsonObject {
+    // the input module describes itself (architecture, model_type, its sizes); a module that
+    // gives token embeddings is followed by pooling, whose modes are listed
     const { architecture: arch, model_type: modelType, ...sizes } = this.inputModule.describe?.() ?? {};
+    const tokens = this.inputModule.produces === 'tokens';
     return {
       architecture: arch as string,
-      model_type: modelType as string,
+      ...(modelType !== undefined ? { model_type: modelType as string } : {}),
       modules: this.modules.map((m) => m.module.type.replace('sentence_transformers.models.', '')),
       parameters: this.parameterCount(),
       ...(sizes as JsonObject),
       dimension: this.dimension,
       max_seq_length: this.maxSeqLength,
-      pooling: this.pooling ? this.pooling.modes : null,
-      include_prompt: this.pooling ? this.pooling.includePrompt : null,
+      ...(tokens ? { pooling: this.pooling ? this.pooling.modes : null, include_prompt: this.pooling ? this.pooling.includePrompt : null } : {}),
       normalize: this.modules.some((m) => m.module instanceof Normalize),
       similarity_fn_name: this.similarityFnName,
       prompts: this.prompts,
@@ -509,6 +540,8 @@ async function readModulesJson(dir: string): Promise<ModulesJsonEntry[]> {
   const path = join(dir, 'modules.json');
   const exists = await access(path).then(() => true, () => false);
   if (!exists) {
+    const m2v = await model2vecModules(dir);
+    if (m2v) return m2v;
     // a plain Hugging Face model: Transformer + mean pooling, as sentence-transformers does
     const hasConfig = await access(join(dir, 'config.json')).then(() => true, () => false);
     if (!hasConfig) {
@@ -561,4 +594,18 @@ function moduleParam(m: ModuleEntry, name: string): { shape: number[]; data: Flo
   const p = m.module.parameters().get(name);
   if (!p) throw new Error(`${m.module.type} (path "${m.path}"): no parameter ${name}`);
   return p;
+}
+
+/**
+ * A model2vec directory (config.json with model_type "model2vec", model.safetensors with
+ * `embeddings`, tokenizer.json) read as StaticEmbedding [+ Normalize when its config says
+ * normalize: true, as model2vec's encode does]; null for anything else.
+ */
+async function model2vecModules(dir: string): Promise<ModulesJsonEntry[] | null> {
+  const cfgPath = join(dir, 'config.json');
+  const cfg = await readJsonObject(cfgPath, true).catch(() => null);
+  if (!cfg || cfg.model_type !== 'model2vec') return null;
+  const out: ModulesJsonEntry[] = [{ idx: 0, name: '0', path: '', type: STATIC_EMBEDDING_TYPES[0] }];
+  if (cfg.normalize === true) out.push({ idx: 1, name: '1', path: '1_Normalize', type: 'sentence_transformers.models.Normalize' });
+  return out;
 }

@@ -42,7 +42,8 @@ export class Transformer implements InputModule {
     private readonly weights: EncoderWeights,
     s: TransformerSettings,
   ) {
-    this.maxSeqLength = Math.min(s.maxSeqLength ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings);
+    const fit = arch.maxTokens?.(config) ?? config.maxPositionEmbeddings;
+    this.maxSeqLength = Math.min(s.maxSeqLength ?? fit, fit);
     this.doLowerCase = s.doLowerCase ?? false;
     this.saveFloat32 = s.saveFloat32 ?? false;
   }
@@ -52,7 +53,7 @@ export class Transformer implements InputModule {
   }
 
   get maxPositions(): number {
-    return this.config.maxPositionEmbeddings;
+    return this.arch.maxTokens?.(this.config) ?? this.config.maxPositionEmbeddings;
   }
 
   get tokenTable(): string {
@@ -169,6 +170,6 @@ export async function loadTransformerModule(ctx: ModuleLoadContext): Promise<Loa
   const spec = readTransformerConfig((await readJsonObject(sbPath, true)) ?? {}, sbPath, await readJsonObject(join(ctx.dir, 'tokenizer_config.json'), true));
   const maxSeq = ctx.maxSeqLength ?? spec.maxSeqLength ?? undefined;
   const t = await Transformer.load(ctx.dir, { maxSeqLength: maxSeq, doLowerCase: spec.doLowerCase });
-  if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.config.maxPositionEmbeddings, join(ctx.dir, 'config.json'));
+  if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.maxPositions, join(ctx.dir, 'config.json'));
   return { module: t, tokenizer: await Tokenizer.fromDir(ctx.dir, { maxLength: t.maxSeqLength, lowercaseInput: spec.doLowerCase }) };
 }

@@ -62,6 +62,11 @@ export interface TokenizerOptions {
    * applies in front of the tokenizer.
    */
   lowercaseInput?: boolean;
+  /**
+   * Add the post-processor's special tokens ([CLS] … [SEP]); default true. False encodes the
+   * content tokens alone, as sentence-transformers' StaticEmbedding does.
+   */
+  addSpecialTokens?: boolean;
 }
 
 /** One encoded text. */
@@ -103,6 +108,7 @@ interface LoadedParts {
   doLowerCase: boolean | undefined;
   maxLength: number;
   lowercaseInput: boolean;
+  addSpecialTokens: boolean;
 }
 
 const DEFAULT_MAX_LENGTH = 512;
@@ -140,7 +146,7 @@ export class Tokenizer {
     this.doLowerCase = parts.doLowerCase;
     this.lowercaseInput = parts.lowercaseInput;
 
-    const { prefix, suffix } = specialTokenLayout(parts.hf, parts.tokenizerJson);
+    const { prefix, suffix } = parts.addSpecialTokens ? specialTokenLayout(parts.hf, parts.tokenizerJson) : { prefix: [], suffix: [] };
     this.prefixIds = prefix;
     this.suffixIds = suffix;
     this.numSpecialTokens = prefix.length + suffix.length;
@@ -215,7 +221,7 @@ export class Tokenizer {
     }
 
     const hf = createHfTokenizer(jsonPath, tokenizerJson, config);
-    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, lowercaseInput: opts.lowercaseInput ?? false });
+    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, lowercaseInput: opts.lowercaseInput ?? false, addSpecialTokens: opts.addSpecialTokens ?? true });
   }
 
   /**

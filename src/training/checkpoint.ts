@@ -84,11 +84,15 @@ export async function readCheckpointState(dir: string): Promise<TrainerState & {
   }
 }
 
-/** Copies a checkpoint's weights and moments into the running trainer's buffers; returns its state. */
-export async function loadCheckpointInto(dir: string, params: TrainableParam[], moments: Map<string, { m: Float32Array; v: Float32Array }>): Promise<TrainerState> {
+/**
+ * Copies a checkpoint's weights and moments into the running trainer's buffers; returns its
+ * state. `inputPath` is the first module's folder ('' for a Transformer, 0_StaticEmbedding for
+ * a static model), whose model.safetensors holds the unprefixed parameters.
+ */
+export async function loadCheckpointInto(dir: string, params: TrainableParam[], moments: Map<string, { m: Float32Array; v: Float32Array }>, inputPath = ''): Promise<TrainerState> {
   const statePath = join(dir, 'trainer_state.json');
   const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
-  const model = await readSafetensors(join(dir, 'model.safetensors'));
+  const model = await readSafetensors(join(dir, inputPath, 'model.safetensors'));
   const opt = await readSafetensors(join(dir, 'optimizer.safetensors'));
   const lossFile = await readSafetensors(join(dir, 'loss.safetensors')).catch(() => null);
   const dense = new Map<string, Map<string, Float32Array>>();

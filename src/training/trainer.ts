@@ -157,12 +157,14 @@ export class Trainer {
     const L = Math.min(this.args.maxSeqLength ?? this.model.maxSeqLength, this.model.inputModule.maxPositions);
     // the saved model states the length it was trained at
     this.model.replaceModule(0, this.model.inputModule.with({ maxSeqLength: L }));
+    // truncation keeps the trailing special tokens ([SEP]); a tokenizer without them cuts plainly
+    const tail = tok.numSpecialTokens > 0 ? 1 : 0;
     return this.datasets.map((d, i) => {
       const cols = d.examples[0].texts.length;
       const ids: number[][][] = Array.from({ length: cols }, () => []);
       for (const e of d.examples) {
         const enc = tok.encodeBatch(e.texts);
-        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - 1), x.ids[x.ids.length - 1]] : x.ids));
+        enc.forEach((x, c) => ids[c].push(x.ids.length > L ? [...x.ids.slice(0, L - tail), ...x.ids.slice(x.ids.length - tail)] : x.ids));
       }
       return { name: d.name ?? `dataset${i}`, source: d.source, ids, labels: d.examples.map((e) => e.label), texts: d.examples.map((e) => e.texts), columns: d.columns ?? [], loss: this.lossFor(d, i) };
     });
@@ -272,7 +274,7 @@ export class Trainer {
     let lastSaved: string | null = null;
     if (resumeDir) {
       // dropout masks depend on (seed, step) only: the resumed run draws the same ones
-      state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments);
+      state = await loadCheckpointInto(resumeDir, paramsOf(steps), moments, this.model.modules[0].path);
       lastSaved = resolve(resumeDir);
       say(`resuming from ${resumeDir} at step ${state.global_step} of ${total}`);
     }
@@ -396,7 +398,7 @@ export class Trainer {
       if (this.opts.evaluator && (!a.evalSteps || state.global_step % a.evalSteps !== 0)) await evaluate();
       if (a.loadBestModelAtEnd && bestDir && state.best_step !== null && state.best_step !== state.global_step) {
         const allParams = paramsOf(steps).filter((p) => !p.name.startsWith('loss/'));
-        await loadCheckpointInto(bestDir, allParams, new Map()).catch(() => undefined);
+        await loadCheckpointInto(bestDir, allParams, new Map(), this.model.modules[0].path).catch(() => undefined);
         this.model.invalidate();
       }
     } finally {

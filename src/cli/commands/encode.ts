@@ -5,6 +5,7 @@
 
 import { extname } from 'node:path';
 import { checkTruncateDim, SentenceTransformer } from '../../models/sentence_transformer.js';
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import { countLines, readTexts, type TextReadStats } from '../../io/text_input.js';
 import { createNpyWriter } from '../../io/npy.js';
 import { createJsonlEmbeddingWriter } from '../../io/jsonl_output.js';
@@ -15,7 +16,7 @@ import { calibrationRanges, isPrecision, type QuantizationRanges } from '../../e
 import { createQuantizingWriter } from '../../export/compact_output.js';
 import { assertNotInput } from '../../io/output_guard.js';
 
-export const usage = `Usage: sentencekit encode --model DIR|HUB_ID --input FILE [--output FILE.npy|FILE.jsonl]
+export const usage = `Usage: sentencekit encode [--model DIR|HUB_ID] --input FILE [--output FILE.npy|FILE.jsonl]
                           [--batch-size N] [--normalize] [--field NAME] [--prompt TEXT | --prompt-name NAME]
                           [--truncate-dim N] [--max-seq-length N] [--threads N]
                           [--precision float32|int8|uint8|binary|ubinary [--calibration FILE.npy]]
@@ -64,7 +65,8 @@ export async function encode(argv: string[]): Promise<void> {
   if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--output must end in .npy or .jsonl, got "${output}"`, usage);
   assertNotInput(output, { '--input': input, '--calibration': typeof values.calibration === 'string' ? values.calibration : undefined });
   const batchSize = intOpt(values, 'batch-size', 32, usage);
-  const model = await SentenceTransformer.load(required(values, 'model', usage), {
+  const spec = modelOption(values);
+  const model = await SentenceTransformer.load(resolveModelSpec(spec), {
     threads: intOpt(values, 'threads', undefined, usage),
     maxSeqLength: intOpt(values, 'max-seq-length', undefined, usage),
   });
@@ -121,7 +123,7 @@ export async function encode(argv: string[]): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   progress.done();
   process.stderr.write(
-    `encoded ${rows} texts (${tokens} tokens) into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
+    `encoded ${rows} texts (${tokens} tokens) with ${modelLabel(spec)} into ${output} [${rows}, ${dim}]${precision === 'float32' ? '' : ` as ${precision}`} in ${secs.toFixed(2)} s` +
       (truncated ? `; ${truncated} text(s) longer than max_seq_length ${model.maxSeqLength} were truncated` : '; none truncated') + '\n',
   );
   if (readStats.invalidUtf8Lines > 0) {

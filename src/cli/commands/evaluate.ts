@@ -3,6 +3,7 @@
 // readable table on stderr, with the time and peak memory.
 
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import { formatTable } from '../../evaluation/format.js';
 import { buildEvaluator, EVALUATORS, type BuiltEvaluator, type EvalSpec, type EvaluatorKind } from '../evaluator_spec.js';
 import type { DatasetFormat } from '../../data/dataset.js';
@@ -11,10 +12,10 @@ import { sniffFormat } from '../../data/sniff.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 import { progressEncoder } from '../progress_encoder.js';
 
-export const usage = `Usage: sentencekit evaluate sts       --model DIR --data FILE [--format stsb|csv|tsv|jsonl|parquet] [--columns s1,s2,score]
-       sentencekit evaluate binary    --model DIR --data FILE [--format …] [--columns s1,s2,label]
-       sentencekit evaluate triplets  --model DIR --data FILE [--format …] [--columns anchor,positive,negative]
-       sentencekit evaluate retrieval --model DIR --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv [--k 10]
+export const usage = `Usage: sentencekit evaluate sts       [--model DIR] --data FILE [--format stsb|csv|tsv|jsonl|parquet] [--columns s1,s2,score]
+       sentencekit evaluate binary    [--model DIR] --data FILE [--format …] [--columns s1,s2,label]
+       sentencekit evaluate triplets  [--model DIR] --data FILE [--format …] [--columns anchor,positive,negative]
+       sentencekit evaluate retrieval [--model DIR] --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv [--k 10]
 Options: --batch-size N, --name NAME (prefix of the metric names),
          --max-bad-rows N|P% (bad rows allowed before the data is refused; default 1%).
 Without --format the format is detected from the content (JSON lines, Parquet, the STS-B layout, or
@@ -86,7 +87,8 @@ export async function evaluate(argv: string[]): Promise<void> {
     }
   }
   const t0 = performance.now();
-  const model = await SentenceTransformer.load(required(values, 'model', usage));
+  const modelSpec = modelOption(values);
+  const model = await SentenceTransformer.load(resolveModelSpec(modelSpec));
   let built: BuiltEvaluator;
   let metrics: Record<string, number>;
   try {
@@ -108,7 +110,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   for (const r of built.reports) process.stderr.write(readLine(r, r.file === spec.path ? spec.formatDescription : undefined) + '\n');
   for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);
   process.stderr.write(formatTable(metrics, { title: `${kind} (${built.rows} ${kind === 'retrieval' ? 'judged queries' : 'rows'})`, primaryMetric: built.evaluator.primaryMetric }) + '\n');
-  process.stderr.write(`${secs.toFixed(1)} s, peak memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+  process.stderr.write(`model ${modelLabel(modelSpec)}; ${secs.toFixed(1)} s, peak memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
 }
 
 function inputSummary(r: ReadReport, description: string | undefined): Record<string, unknown> {

@@ -3,11 +3,12 @@
 // pipeline), optional int8/uint8/fp16 weight-quantised copies and onnx/export.json; the folder
 // stays a loadable sentence-transformers model. Takes --model and --out.
 
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import { exportModel } from '../../export/export_model.js';
 import { WEIGHT_QUANTIZATIONS, type WeightQuantization } from '../../export/quantize_graph.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
-export const usage = `Usage: sentencekit export --model DIR|HUB_ID --out DIR [--quantize int8|uint8|fp16[,fp16]] [--opset N]
+export const usage = `Usage: sentencekit export [--model DIR|HUB_ID] --out DIR [--quantize int8|uint8|fp16[,fp16]] [--opset N]
                           [--per-tensor] [--reduce-range] [--max-seq-length N] [--no-verify] [--overwrite]
 
 Writes DIR/onnx/model.onnx (input_ids, attention_mask, token_type_ids → last_hidden_state; what
@@ -35,7 +36,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
     overwrite: { type: 'boolean', default: false },
     help: { type: 'boolean' },
   }, usage);
-  const modelId = required(values, 'model', usage);
+  const spec = modelOption(values);
+  const modelId = resolveModelSpec(spec);
   const out = required(values, 'out', usage);
   const quantize: WeightQuantization[] = [];
   if (typeof values.quantize === 'string') {
@@ -60,5 +62,5 @@ export async function exportCommand(argv: string[]): Promise<void> {
     const cos = f.check_cosine_min !== undefined ? `, min cosine to float32 ${f.check_cosine_min}` : '';
     return `  ${f.path.padEnd(40)} ${mb.padStart(8)} MB${cos}`;
   });
-  process.stderr.write(`exported ${res.dir} (opset ${res.metadata.opset}, dimension ${res.metadata.dimension}) in ${secs.toFixed(1)} s:\n${lines.join('\n')}\n`);
+  process.stderr.write(`exported ${modelLabel(spec)} to ${res.dir} (opset ${res.metadata.opset}, dimension ${res.metadata.dimension}) in ${secs.toFixed(1)} s:\n${lines.join('\n')}\n`);
 }

@@ -13,6 +13,7 @@ import { openAtomic } from '../../io/atomic.js';
 import { assertNotInput } from '../../io/output_guard.js';
 import { Progress } from '../../io/progress.js';
 import { SentenceTransformer } from '../../models/sentence_transformer.js';
+import { modelLabel, modelOption, resolveModelSpec } from '../../models/default_model.js';
 import {
   mineHardNegatives,
   miningRecords,
@@ -27,7 +28,7 @@ import {
 import { intOpt, parse, required, UsageError } from '../args.js';
 import { formatFromName, parseColumns } from './data.js';
 
-export const usage = `Usage: sentencekit mine-negatives --model DIR --input pairs.(jsonl|csv|tsv|parquet) --output OUT.jsonl
+export const usage = `Usage: sentencekit mine-negatives [--model DIR] --input pairs.(jsonl|csv|tsv|parquet) --output OUT.jsonl
          [--format csv|tsv|jsonl|parquet] [--columns anchor=FIELD,positive=FIELD]
          [--corpus corpus.(jsonl|txt) [--corpus-field text]]
          [--num-negatives 3] [--range-min 0] [--range-max N] [--margin X] [--relative-margin X]
@@ -89,7 +90,8 @@ export async function mineNegatives(argv: string[]): Promise<void> {
     help: { type: 'boolean' },
   }, usage);
   if (positionals.length > 0) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
-  const modelDir = required(values, 'model', usage);
+  const modelSpec = modelOption(values);
+  const modelDir = resolveModelSpec(modelSpec);
   const input = required(values, 'input', usage);
   const output = required(values, 'output', usage);
   if (extname(output).toLowerCase() !== '.jsonl') throw new UsageError(`--output must end in .jsonl, got "${output}"`, usage);
@@ -188,7 +190,7 @@ export async function mineNegatives(argv: string[]): Promise<void> {
   }
   const secs = (performance.now() - t0) / 1000;
   const r = result.report;
-  process.stdout.write(JSON.stringify({ ...r, output, seconds: Number(secs.toFixed(2)) }) + '\n');
+  process.stdout.write(JSON.stringify({ model: modelLabel(modelSpec), ...r, output, seconds: Number(secs.toFixed(2)) }) + '\n');
   const lines = [
     ...messages,
     scoreTable(r),

@@ -12,6 +12,9 @@ import type { ParamSource } from '../params.js';
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
 
+/** The activation names config.json may give (swish is read as silu). */
+export const ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'];
+
 /** The sizes every encoder family has (an architecture's config extends it with its own). */
 export interface EncoderConfig {
   modelType: string;
@@ -67,6 +70,8 @@ export interface Architecture<C extends EncoderConfig = EncoderConfig> {
   configJson(c: C): JsonObject;
   /** Every parameter the encoder reads, by its Hugging Face name (Linear weights [out, in]). */
   paramShapes(c: C): Map<string, number[]>;
+  /** Tokens that fit (default max_position_embeddings; RoBERTa's positions start past the padding index). */
+  maxTokens?(c: C): number;
   /** A config.json for a new random model. */
   randomConfig(o: RandomConfigOptions): JsonObject;
   /** Tensors a base model of this family carries that the encoder does not read (a pooler), for a random model. */

@@ -4,10 +4,19 @@
 import { ModelFormatError, type JsonObject } from '../json_file.js';
 import type { Architecture, EncoderConfig } from './architecture.js';
 import { bert } from './bert/index.js';
+import { distilbert } from './distilbert/index.js';
+import { roberta, xlmRoberta } from './roberta/index.js';
 
-// each family typed by its own config; the registry hands them out as the common contract
+/** A family typed by its own config, handed out as the common contract (its functions only ever get its own parsed config). */
+function entry<C extends EncoderConfig>(a: Architecture<C>): Architecture {
+  return a as unknown as Architecture;
+}
+
 const ARCHITECTURES: readonly Architecture[] = [
-  bert as unknown as Architecture,
+  entry(bert),
+  entry(distilbert),
+  entry(roberta),
+  entry(xlmRoberta),
 ];
 
 /** Families by model_type. */

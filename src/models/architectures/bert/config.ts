@@ -3,9 +3,8 @@
 // new random BERT.
 
 import { Fields, ModelFormatError, type JsonObject } from '../../json_file.js';
-import type { EncoderConfig, HiddenAct, RandomConfigOptions } from '../architecture.js';
+import { ACTS, type EncoderConfig, type HiddenAct, type RandomConfigOptions } from '../architecture.js';
 
-export const ACTS: readonly string[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish'];
 
 export interface BertConfig extends EncoderConfig {
   modelType: 'bert';

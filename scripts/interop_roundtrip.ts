@@ -2,12 +2,13 @@
 // interop fixture model (test/fixtures/interop/) saved by SentenceKit in each format that can
 // hold it (the default v3 layout, v6, v2), plus one fine-tuned for a few steps, each with our
 // embeddings of sentences.json (NAME.ours.npy) and the prompt name to encode with (NAME.json).
+// It also prints, per fixture, the max |diff| of our embeddings against the golden ones 6.0.1 wrote.
 // Usage: node dist/scripts/interop_roundtrip.js OUT && .venv/bin/python scripts/reference/check_interop_reverse.py OUT
 
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
-import { encodeNpy } from '../src/io/npy.js';
+import { encodeNpy, readNpy } from '../src/io/npy.js';
 import { poolingFlagsProblem, type StFormat } from '../src/models/st_format.js';
 import { Trainer } from '../src/training/trainer.js';
 import { createLoss } from '../src/losses/index.js';
@@ -28,6 +29,12 @@ async function main(out: string): Promise<void> {
   const names = (await readdir(FIX, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   for (const name of names) {
     const model = await SentenceTransformer.load(join(FIX, name), { threads: 1 });
+    // this direction first: our embeddings of the folder 6.0.1 saved against its golden ones
+    const golden = await readNpy(join(FIX, `${name}.golden.npy`));
+    const ours = await model.encodeMatrix(sentences, { batchSize: 32 });
+    let d = 0;
+    for (let i = 0; i < golden.data.length; i++) d = Math.max(d, Math.abs(ours.data[i] - golden.data[i]));
+    console.log(JSON.stringify({ loaded_here: name, format: model.info().format, sentences: sentences.length, max_abs_diff: d }));
     const modes = model.pooling?.modes ?? [];
     const formats: Array<StFormat | undefined> = [undefined, 'v6'];
     if (!poolingFlagsProblem(modes)) formats.push('v2');

@@ -34,7 +34,7 @@ const CASES: Case[] = [
   { name: 'st6_prompts', format: 'sentence-transformers 6.x', golden: 'st6_prompts.golden_empty', opts: { promptName: 'empty' } },
   { name: 'st6_prompts', format: 'sentence-transformers 6.x', golden: 'st6_prompts.golden_noprompt', opts: { prompt: '' } },
   { name: 'st6_cased', format: 'sentence-transformers 6.x' },
-  { name: 'v3_lowercase', format: 'sentence-transformers 6.x' },
+  { name: 'v3_lowercase', format: 'sentence-transformers 3.x-5.x' },
   { name: 'st6_pytorch_bin', format: 'sentence-transformers 6.x' },
   { name: 'v2_layout', format: 'sentence-transformers 2.x' },
   { name: 'st6_static', format: 'sentence-transformers 6.x' },

@@ -188,7 +188,7 @@ export interface DirFormat {
   savedBy: string | null;
 }
 
-/** Which version wrote a directory: 6.x type names, else the saved version, else the Pooling keys. */
+/** Which layout a directory is in: 6.x type names, else the saved version (2.x or later), else the Pooling keys. */
 export function detectFormat(moduleTypes: readonly string[], stConfig: JsonObject, poolingConfig: JsonObject | null): DirFormat {
   const v = stConfig.__version__;
   const versions = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : {};
@@ -196,8 +196,8 @@ export function detectFormat(moduleTypes: readonly string[], stConfig: JsonObjec
   const savedBy = stVersion ? `sentence-transformers ${stVersion}` : typeof versions.sentencekit === 'string' ? `sentencekit ${versions.sentencekit}` : null;
   if (moduleTypes.some(isV6TypeName)) return { name: 'sentence-transformers 6.x', format: 'v6', savedBy };
   if (typeof versions.sentencekit === 'string') return { name: 'sentence-transformers 3.x-5.x', format: 'v3', savedBy };
+  // the layout decides (6.x's type names are checked above); the saved version tells 2.x from 3.x-5.x
   const major = stVersion ? Number.parseInt(stVersion, 10) : NaN;
-  if (major >= 6) return { name: 'sentence-transformers 6.x', format: 'v6', savedBy };
   if (major >= 3) return { name: 'sentence-transformers 3.x-5.x', format: 'v3', savedBy };
   if (major === 2 || major === 1 || major === 0) return { name: 'sentence-transformers 2.x', format: 'v2', savedBy };
   if (poolingConfig && (poolingConfig.include_prompt !== undefined || poolingConfig.pooling_mode_lasttoken !== undefined)) {

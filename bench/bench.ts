@@ -7,6 +7,8 @@
 //   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat]
 //   [--pg-size 10000] [--ef 16,32,64,128,256,512]: vector-index candidates on clustered synthetic data;
 //   --only msmarco: index build + search --queries on the MS MARCO subset against evaluate retrieval
+//   --only arch [--arch-sentences 128]: encode throughput of each architecture at its common size
+//   against sentence-transformers 6 on torch 2.13 (.venv from scripts/python_env.sh)
 
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -17,6 +19,7 @@ import { exportBench } from './export_bench.js';
 import { serveBench } from './serve_bench.js';
 import { indexBench } from './index_bench.js';
 import { msmarcoBench } from './msmarco_search.js';
+import { archBench, archPeerAvailable } from './arch_bench.js';
 import { resolve } from 'node:path';
 import { measurePeak, SHARED, TOKENIZER } from './common.js';
 
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     only: { type: 'string', default: 'encode,train' },
     'train-steps': { type: 'string', default: '5' },
+    'arch-sentences': { type: 'string', default: '128' },
     'serve-seconds': { type: 'string', default: '8' },
     'index-size': { type: 'string', default: '100000' },
     'index-queries': { type: 'string', default: '1000' },
@@ -55,6 +59,7 @@ const out: Record<string, unknown> = {
 };
 if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat), torch: hasTorch }, peak.gflops);
 if (only.includes('train')) out.train = await trainBench({ threads, steps: Number(values['train-steps']), torch: hasTorch }, peak.gflops);
+if (only.includes('arch')) out.arch = await archBench({ threads, batchSize: Number(values['batch-size']), repeat: Number(values.repeat), sentences: Number(values['arch-sentences']), torch: !values['no-torch'] && archPeerAvailable() });
 if (only.includes('export')) out.export = await exportBench({ threads }, peak.gflops);
 if (only.includes('serve')) out.serve = await serveBench({ threads, seconds: Number(values['serve-seconds']) });
 if (only.includes('index')) {

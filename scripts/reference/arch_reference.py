@@ -40,11 +40,15 @@ def build_hf(arch, sizes, vocab_size, pad_id):
                       max_position_embeddings=p + pad_id + 1, pad_token_id=pad_id, bos_token_id=0, eos_token_id=2, type_vocab_size=1,
                       layer_norm_eps=1e-5, architectures=[cls.__name__])
         return cls(cfg)
+    if arch == 'mpnet':
+        cfg = transformers.MPNetConfig(vocab_size=vocab_size, hidden_size=h, num_hidden_layers=l, num_attention_heads=a, intermediate_size=i,
+                                       max_position_embeddings=p + pad_id + 1, pad_token_id=pad_id, layer_norm_eps=1e-5, architectures=['MPNetModel'])
+        return transformers.MPNetModel(cfg)
     raise SystemExit(f'unknown arch {arch}')
 
 
 def tokenizer_for(arch, tok_dir):
-    if arch in ('roberta', 'xlm-roberta'):
+    if arch in ('roberta', 'xlm-roberta', 'mpnet'):
         return transformers.AutoTokenizer.from_pretrained(tok_dir)
     vocab = os.path.join(tok_dir, 'vocab.txt')
     if arch == 'distilbert':

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Trains the tiny tokenizers the architecture tests use (no real tokenizer files can be
 downloaded here), with the Rust `tokenizers` library, and saves them as transformers does:
-  test/fixtures/roberta-tokenizer  byte-level BPE with RoBERTa's <s> … </s> post-processor.
+  test/fixtures/roberta-tokenizer  byte-level BPE with RoBERTa's <s> … </s> post-processor;
+  test/fixtures/mpnet-tokenizer    WordPiece over the tiny BERT vocabulary with MPNet's special
+                                   tokens (<s> <pad> </s> <unk> first, <mask> last).
 (xlmr(): a SentencePiece Unigram one as XLM-RoBERTa's; its tokenizer.json's Nmt normalizer is
 not read by the tokenizer library SentenceKit uses yet, so no fixture is written from it.)
 Usage: .venv/bin/python scripts/reference/train_tiny_tokenizers.py
@@ -35,5 +37,13 @@ def xlmr(out):
     fast.save_pretrained(out)
 
 
+def mpnet(out):
+    words = [w for w in open('test/fixtures/tiny-tokenizer/vocab.txt').read().split('\n') if w]
+    vocab = {w: i for i, w in enumerate(['<s>', '<pad>', '</s>', '<unk>'] + words + ['<mask>'])}
+    tok = transformers.MPNetTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=512)
+    tok.save_pretrained(out)
+
+
 if __name__ == '__main__':
     roberta('test/fixtures/roberta-tokenizer')
+    mpnet('test/fixtures/mpnet-tokenizer')

@@ -8,11 +8,11 @@ import { Pooling } from '../../models/pooling.js';
 import { assertNotInput, assertWritableFolder } from '../../io/output_guard.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
-export const usage = `Usage: sentencekit create-model --arch bert --tokenizer DIR --hidden H --layers L --heads A --intermediate I
+export const usage = `Usage: sentencekit create-model [--arch bert|distilbert|roberta|xlm-roberta|mpnet] --tokenizer DIR --hidden H --layers L --heads A --intermediate I
                                [--pooling mean[,cls,…]] [--no-normalize] [--dense N] [--max-seq-length N]
                                [--seed S] --out DIR [--overwrite]
 
-Writes a randomly initialised model (BERT's normal(0, 0.02) initialisation) with the tokenizer
+Writes a randomly initialised model of the --arch family (default bert; normal(0, 0.02) initialisation) with the tokenizer
 in DIR (tokenizer.json or vocab.txt) to --out, in the layout Python's sentence-transformers loads.
 Pooling modes: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken (comma-separated to concatenate).
 A non-empty --out (e.g. a trained model) is refused unless --overwrite is given.`;

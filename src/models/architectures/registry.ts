@@ -5,6 +5,7 @@ import { ModelFormatError, type JsonObject } from '../json_file.js';
 import type { Architecture, EncoderConfig } from './architecture.js';
 import { bert } from './bert/index.js';
 import { distilbert } from './distilbert/index.js';
+import { mpnet } from './mpnet/index.js';
 import { roberta, xlmRoberta } from './roberta/index.js';
 
 /** A family typed by its own config, handed out as the common contract (its functions only ever get its own parsed config). */
@@ -17,6 +18,7 @@ const ARCHITECTURES: readonly Architecture[] = [
   entry(distilbert),
   entry(roberta),
   entry(xlmRoberta),
+  entry(mpnet),
 ];
 
 /** Families by model_type. */

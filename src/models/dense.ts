@@ -1,16 +1,18 @@
 // sentence-transformers' Dense module: y = act(x Wᵀ + b), W [out, in], with the activation
 // named by its torch class (Tanh by default, Identity, ReLU, Sigmoid, GELU, SiLU). Weights in
-// 2_Dense/model.safetensors as linear.weight / linear.bias.
+// 2_Dense/model.safetensors (or pytorch_model.bin) as linear.weight / linear.bias.
 
 import { join } from 'node:path';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
-import type { BuildMode, Module } from './module.js';
+import type { BuildMode, Module, ModuleSaveOptions } from './module.js';
 import type { Param, ParamSource } from './params.js';
-import { f32Tensor, readSafetensors, toFloat32, writeSafetensors } from './safetensors.js';
+import { floatTensor, toFloat32, type SafeDType } from './safetensors.js';
+import { V6_IO_KEYS } from './st_format.js';
+import { readWeightsFile, writeWeightsFile } from './weights_file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from './init.js';
 
@@ -35,6 +37,8 @@ export class Dense implements Module {
     readonly weight: Param,
     readonly bias: Param | null,
     readonly activationFunction = 'torch.nn.modules.activation.Tanh',
+    /** The weights' dtype in the file they came from; save writes them back in it (training sets F32). */
+    public fileDtype: SafeDType = 'F32',
   ) {
     if (!ACTIVATIONS[activationFunction]) {
       throw new ModelFormatError(`Dense: activation_function "${activationFunction}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
@@ -72,30 +76,34 @@ export class Dense implements Module {
     if (!Object.prototype.hasOwnProperty.call(ACTIVATIONS, act)) {
       throw new ModelFormatError(`${path}: activation_function "${act}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
     }
-    const st = join(dir, 'model.safetensors');
-    if (!(await access(st).then(() => true, () => false))) {
-      throw new ModelFormatError(`${st}: file not found${(await access(join(dir, 'pytorch_model.bin')).then(() => true, () => false)) ? ' (only pytorch_model.bin is present; re-save the model with safetensors in Python)' : ''}`);
-    }
-    const file = await readSafetensors(st);
+    const file = await readWeightsFile(dir);
+    const st = file.path;
     const get = (name: string, shape: number[]): Param => {
       const t = file.tensors.get(name);
       if (!t) throw new ModelFormatError(`${st}: tensor "${name}" is missing`);
       if (t.shape.join(',') !== shape.join(',')) throw new ModelFormatError(`${st}: tensor "${name}" has shape [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
       return { shape, data: toFloat32(t, `${st}: ${name}`) };
     };
-    return new Dense(inF, outF, get('linear.weight', [outF, inF]), hasBias ? get('linear.bias', [outF]) : null, act);
+    return new Dense(inF, outF, get('linear.weight', [outF, inF]), hasBias ? get('linear.bias', [outF]) : null, act, file.tensors.get('linear.weight')!.dtype);
   }
 
   configJson(): JsonObject {
     return { in_features: this.inFeatures, out_features: this.outFeatures, bias: this.bias !== null, activation_function: this.activationFunction };
   }
 
-  async save(dir: string): Promise<void> {
+  /**
+   * config.json and the weights in their file dtype: model.safetensors (read since 3.1) and
+   * pytorch_model.bin (what 2.x and 3.0 read) for 'v3', only the latter for 'v2', only the
+   * former for 'v6' (whose config also names its input and output).
+   */
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
+    const format = opts.format ?? 'v3';
     await mkdir(dir, { recursive: true });
-    const tensors = new Map([['linear.weight', f32Tensor(this.weight.data, this.weight.shape)]]);
-    if (this.bias) tensors.set('linear.bias', f32Tensor(this.bias.data, this.bias.shape));
-    await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 2) + '\n');
+    const tensors = new Map([['linear.weight', floatTensor(this.weight.data, this.weight.shape, this.fileDtype)]]);
+    if (this.bias) tensors.set('linear.bias', floatTensor(this.bias.data, this.bias.shape, this.fileDtype));
+    await writeWeightsFile(dir, tensors, format === 'v3' ? 'both' : format === 'v2' ? 'pytorch' : 'safetensors');
+    const cfg = format === 'v6' ? { ...this.configJson(), ...V6_IO_KEYS } : this.configJson();
+    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   }
 
   /** Parameters by name ('linear.weight' [out, in], 'linear.bias'). */

@@ -10,6 +10,12 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Features } from './features.js';
 import type { Param, ParamSource } from './params.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { StFormat } from './st_format.js';
+
+/** How a module writes its folder: the sentence-transformers format (st_format.ts; default 'v3'). */
+export interface ModuleSaveOptions {
+  format?: StFormat;
+}
 
 /** What a module consumes and what it produces. */
 export type FeatureKind = 'ids' | 'tokens' | 'sentence';
@@ -78,8 +84,8 @@ export interface Module {
   readonly tokenTable?: string;
   /** Adds the module's computation to `g`. */
   build(g: GraphBuilder, params: ParamSource, features: Features, mode: BuildMode): Features;
-  /** Writes the module's files into `dir` (created if missing). */
-  save(dir: string): Promise<void>;
+  /** Writes the module's files into `dir` (created if missing), in `opts.format` (default 'v3'). */
+  save(dir: string, opts?: ModuleSaveOptions): Promise<void>;
   /** Short description for `info` (merged into the model's). */
   describe?(): Record<string, unknown>;
 }

@@ -10,16 +10,19 @@ import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
 import { loadStaticEmbeddingModule, STATIC_EMBEDDING_TYPES } from './static_embedding.js';
 import { loadTransformerModule } from './transformer.js';
+import { moduleTypeName, type ModuleKind } from './st_format.js';
 
 /** A model folder without modules.json: mean pooling after the Transformer, as sentence-transformers does. */
 export const MEAN_POOLING_DEFAULT = '__mean_pooling__';
 
+/** modules.json's names of a module in 2.x-5.x (and their long form) and in 6.x. */
+const names = (kind: ModuleKind): string[] => [`sentence_transformers.models.${kind}`, `sentence_transformers.models.${kind.toLowerCase()}.${kind}`, moduleTypeName(kind, 'v6')];
+
 const LOADERS: readonly [types: readonly string[], load: ModuleLoader][] = [
-  // each kind under the names sentence-transformers writes: up to 5.x, and from 6.0
-  [['sentence_transformers.models.Transformer', 'sentence_transformers.models.transformer.Transformer', 'sentence_transformers.base.modules.transformer.Transformer'], loadTransformerModule],
-  [['sentence_transformers.models.Pooling', 'sentence_transformers.models.pooling.Pooling', 'sentence_transformers.sentence_transformer.modules.pooling.Pooling'], async (c) => ({ module: await Pooling.load(c.dir) })],
-  [['sentence_transformers.models.Dense', 'sentence_transformers.models.dense.Dense', 'sentence_transformers.base.modules.dense.Dense'], async (c) => ({ module: await Dense.load(c.dir) })],
-  [['sentence_transformers.models.Normalize', 'sentence_transformers.models.normalize.Normalize', 'sentence_transformers.base.modules.normalize.Normalize'], async () => ({ module: new Normalize() })],
+  [names('Transformer'), loadTransformerModule],
+  [names('Pooling'), async (c) => ({ module: await Pooling.load(c.dir) })],
+  [names('Dense'), async (c) => ({ module: await Dense.load(c.dir) })],
+  [names('Normalize'), async () => ({ module: new Normalize() })],
   [STATIC_EMBEDDING_TYPES, loadStaticEmbeddingModule],
   [[MEAN_POOLING_DEFAULT], async (c) => {
     const first = c.previous[0];

@@ -1,10 +1,13 @@
 // sentence-transformers' Normalize module: x / max(‖x‖₂, 1e-12) (torch.nn.functional.normalize).
 
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
-import type { BuildMode, Module } from './module.js';
+import type { BuildMode, Module, ModuleSaveOptions } from './module.js';
+import { V6_IO_KEYS } from './st_format.js';
 import type { Param, ParamSource } from './params.js';
 
 export class Normalize implements Module {
@@ -25,8 +28,10 @@ export class Normalize implements Module {
     return { normalize: true };
   }
 
-  async save(dir: string): Promise<void> {
+  /** An empty folder up to 5.x; 6.x writes a config.json naming what it reads and writes. */
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
     await mkdir(dir, { recursive: true });
+    if (opts.format === 'v6') await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(V6_IO_KEYS, null, 4) + '\n');
   }
 
   build(g: GraphBuilder, _params: ParamSource, f: Features, _mode?: BuildMode): Features {

@@ -1,5 +1,6 @@
 // sentence-transformers' Pooling module: token embeddings [B, S, H] and the attention mask →
-// one sentence embedding, by one or several modes concatenated in this order:
+// one sentence embedding, by one or several modes concatenated (in the order 6.x's
+// `pooling_mode` list gives; the flags of 2.x-5.x always mean this order):
 //   cls            e[:, 0]
 //   max            max over attended tokens (padding set to −1e9)
 //   mean           Σ e·m / max(Σ m, 1e-9)
@@ -7,28 +8,21 @@
 //   weightedmean   Σ e·m·w / max(Σ m·w, 1e-9), w = 1, 2, …, S (position weights)
 //   lasttoken      e at the last attended position (left or right padding)
 // With include_prompt false, the first prompt_length tokens are masked out before pooling.
+// Its config.json in every version's shape: st_format.ts.
 
 import { join } from 'node:path';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { Features } from './features.js';
-import type { BuildMode, Module } from './module.js';
+import type { BuildMode, Module, ModuleSaveOptions } from './module.js';
 import type { Param, ParamSource } from './params.js';
-import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
+import { ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
+import { poolingConfigJson, readPoolingConfig, type StFormat } from './st_format.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { mkdir } from 'node:fs/promises';
 
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
-
-const KEYS: Record<PoolingMode, string> = {
-  cls: 'pooling_mode_cls_token',
-  max: 'pooling_mode_max_tokens',
-  mean: 'pooling_mode_mean_tokens',
-  mean_sqrt_len_tokens: 'pooling_mode_mean_sqrt_len_tokens',
-  weightedmean: 'pooling_mode_weightedmean_tokens',
-  lasttoken: 'pooling_mode_lasttoken',
-};
 
 export class Pooling implements Module {
   readonly type = 'sentence_transformers.models.Pooling';
@@ -68,39 +62,21 @@ export class Pooling implements Module {
     return { pooling: this.modes, include_prompt: this.includePrompt };
   }
 
+  /** Reads config.json by 2.x-5.x's flags or 6.x's `pooling_mode`. */
   static async load(dir: string): Promise<Pooling> {
     const path = join(dir, 'config.json');
-    const obj = await readJsonObject(path);
-    const f = new Fields(obj, path);
-    // sentence-transformers 6 writes embedding_dimension and pooling_mode ("mean" or a list); earlier versions a flag per mode
-    if (f.has('pooling_mode')) {
-      const pm = obj.pooling_mode;
-      const names = typeof pm === 'string' ? [pm] : Array.isArray(pm) && pm.every((x) => typeof x === 'string') ? (pm as string[]) : null;
-      if (!names || names.length === 0) throw new ModelFormatError(`${path}: "pooling_mode" must be a mode name or a list of them, found ${JSON.stringify(pm)}`);
-      const modes = names.map((n) => {
-        try {
-          return Pooling.parseMode(n);
-        } catch (e) {
-          throw new ModelFormatError(`${path}: pooling_mode: ${(e as Error).message}`);
-        }
-      });
-      return new Pooling(f.int(f.has('embedding_dimension') ? 'embedding_dimension' : 'word_embedding_dimension', undefined, 1), modes, f.bool('include_prompt', true));
-    }
-    const modes = POOLING_MODES.filter((m) => f.bool(KEYS[m], false));
-    if (modes.length === 0) throw new ModelFormatError(`${path}: no pooling mode is enabled (set one of ${Object.values(KEYS).join(', ')} to true)`);
-    return new Pooling(f.int('word_embedding_dimension', undefined, 1), modes, f.bool('include_prompt', true));
+    const spec = readPoolingConfig(await readJsonObject(path), path);
+    return new Pooling(spec.dimension, spec.modes, spec.includePrompt);
   }
 
-  configJson(): JsonObject {
-    const o: JsonObject = { word_embedding_dimension: this.wordEmbeddingDimension };
-    for (const m of POOLING_MODES) o[KEYS[m]] = this.modes.includes(m);
-    o.include_prompt = this.includePrompt;
-    return o;
+  /** config.json as `format` writes it (default 'v3': only the keys 2.x reads, plus what the modes need). */
+  configJson(format: StFormat = 'v3'): JsonObject {
+    return poolingConfigJson({ dimension: this.wordEmbeddingDimension, modes: this.modes, includePrompt: this.includePrompt }, format);
   }
 
-  async save(dir: string): Promise<void> {
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
     await mkdir(dir, { recursive: true });
-    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 4) + '\n');
+    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(opts.format), null, 4) + '\n');
   }
 
   build(g: GraphBuilder, _params: ParamSource, f: Features, _mode?: BuildMode): Features {

@@ -386,6 +386,24 @@ export function toFloat32(t: SafeTensor, nameForErrors: string): Float32Array {
   }
 }
 
+/**
+ * float32 values as a tensor of a float dtype (F32, F16 and BF16 rounded to nearest even, F64
+ * exact): how a module writes its weights back in the dtype it was loaded in.
+ */
+export function floatTensor(data: Float32Array, shape: number[], dtype: SafeDType): SafeTensor {
+  const t = f32Tensor(data, shape);
+  if (dtype === 'F16') return { dtype, shape, data: new Uint8Array(float32ToF16(data).buffer) };
+  if (dtype === 'BF16') return { dtype, shape, data: new Uint8Array(float32ToBF16(data).buffer) };
+  if (dtype === 'F64') {
+    const out = new Uint8Array(data.length * 8);
+    const dv = new DataView(out.buffer);
+    for (let i = 0; i < data.length; i++) dv.setFloat64(8 * i, data[i], true);
+    return { dtype, shape, data: out };
+  }
+  if (dtype !== 'F32') throw new SafetensorsError(`floatTensor: ${dtype} is not a floating-point dtype`);
+  return t;
+}
+
 /** Wraps float32 values as an F32 tensor (a view of `data` on little-endian hosts). */
 export function f32Tensor(data: Float32Array, shape: number[]): SafeTensor {
   if (!isValidShape(shape)) {

@@ -34,6 +34,8 @@ import { Transformer } from './transformer.js';
 import { resolveModelSpec } from './default_model.js';
 import { isHubId, resolveModelDir, type HubOptions } from './hub_model.js';
 import { similarity, similarityPairwise, type Embeddings, type SimilarityFn } from './similarity.js';
+import { detectFormat, moduleKind, moduleTypeName, parseFormat, poolingFlagsProblem, stConfigJson, type DirFormat, type StFormat } from './st_format.js';
+import { VERSION } from '../version.js';
 
 export type { Module, ModuleEntry, InputModule } from './module.js';
 
@@ -99,6 +101,8 @@ interface Runner {
 
 export class SentenceTransformer {
   private runner: Promise<Runner> | null = null;
+  /** The format of the folder it was loaded from (null for a model made here); `info` names it. */
+  sourceFormat: DirFormat | null = null;
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -187,8 +191,12 @@ export class SentenceTransformer {
     if (!tokenizer) throw new ModelFormatError(`${join(dir, 'modules.json')}: no Transformer or StaticEmbedding module`);
     checkPipeline(dir, modules);
     const extra: JsonObject = {};
-    for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__'].includes(k)) extra[k] = v;
-    return new SentenceTransformer(tokenizer, modules, prompts, defaultPromptName, simName as SimilarityFn, opts, extra);
+    for (const [k, v] of Object.entries(stCfg)) if (!['prompts', 'default_prompt_name', 'similarity_fn_name', '__version__', 'model_type'].includes(k)) extra[k] = v;
+    const model = new SentenceTransformer(tokenizer, modules, prompts, defaultPromptName, simName as SimilarityFn, opts, extra);
+    const poolingEntry = modulesJson.find((e) => moduleKind(e.type) === 'Pooling');
+    const poolingCfg = poolingEntry ? await readJsonObject(join(dir, poolingEntry.path, 'config.json'), true) : null;
+    model.sourceFormat = detectFormat(modulesJson.map((e) => e.type), stCfg, poolingCfg);
+    return model;
   }
 
   /** A randomly initialised encoder (of family `arch`, BERT by default) with the tokenizer found in `tokenizerDir`. */
@@ -249,24 +257,39 @@ export class SentenceTransformer {
 
   // ---------------------------------------------------------------- saving
 
-  /** Writes the sentence-transformers layout; Python's SentenceTransformer(dir) loads it unchanged. */
-  async save(dir: string): Promise<void> {
+  /**
+   * The format `save` writes by default: 'v3' (the 3.x-5.x layout, which 2.x and 6.x load too),
+   * or 'v6' when the model needs what only 6.x expresses (pooling modes in another order).
+   */
+  defaultFormat(): StFormat {
+    const p = this.pooling;
+    return p && poolingFlagsProblem(p.modes) ? 'v6' : 'v3';
+  }
+
+  /**
+   * Writes the sentence-transformers layout; Python's SentenceTransformer(dir) loads it unchanged.
+   * `format`: 'v3' (the default; loaded by 2.x where 2.x has the modules' options, 3.x-5.x and
+   * 6.x), 'v2' (the same with pytorch_model.bin weights, for transformers versions before
+   * safetensors) or 'v6' (what 6.x writes; loaded by 6.x only). Weights keep their file dtype.
+   */
+  async save(dir: string, opts: { format?: StFormat } = {}): Promise<void> {
+    const format = opts.format === undefined ? this.defaultFormat() : parseFormat(opts.format);
+    const problem = this.pooling && format !== 'v6' ? poolingFlagsProblem(this.pooling.modes) : null;
+    if (problem) throw new ModelFormatError(`cannot save in the ${format} format: ${problem}; save with { format: 'v6' }`);
     await mkdir(dir, { recursive: true });
-    const modulesJson = this.modules.map((m, idx) => ({ idx, name: m.name, path: m.path, type: m.module.type }));
+    const typeName = (t: string): string => {
+      const kind = moduleKind(t);
+      return kind ? moduleTypeName(kind, format) : t;
+    };
+    const modulesJson = this.modules.map((m, idx) => ({ idx, name: m.name, path: m.path, type: typeName(m.module.type) }));
     for (const [i, m] of this.modules.entries()) {
       const mdir = join(dir, m.path);
       await mkdir(mdir, { recursive: true });
-      await m.module.save(mdir);
-      // the tokenizer lives beside the module that reads token ids
-      if (i === 0) await this.tokenizer.saveTo(mdir);
+      await m.module.save(mdir, { format });
+      // the tokenizer lives beside the module that reads token ids; 6.x keeps the max length in its config
+      if (i === 0) await this.tokenizer.saveTo(mdir, format === 'v6' && m.module instanceof Transformer ? { modelMaxLength: m.module.maxSeqLength } : {});
     }
-    const stCfg: JsonObject = {
-      __version__: { sentencekit: '0.1.0' },
-      ...this.stConfigExtra,
-      prompts: this.prompts,
-      default_prompt_name: this.defaultPromptName,
-      similarity_fn_name: this.similarityFnName,
-    };
+    const stCfg = stConfigJson({ prompts: this.prompts, defaultPromptName: this.defaultPromptName, similarityFnName: this.similarityFnName, extra: this.stConfigExtra, version: VERSION }, format);
     await writeFileAtomic(join(dir, 'config_sentence_transformers.json'), JSON.stringify(stCfg, null, 2) + '\n');
     await writeFileAtomic(join(dir, 'modules.json'), JSON.stringify(modulesJson, null, 2) + '\n');
   }
@@ -457,7 +480,8 @@ export class SentenceTransformer {
    */
   fingerprint(): string {
     const h = createHash('sha256');
-    h.update(JSON.stringify(this.info()));
+    const { format: _format, saved_by: _savedBy, ...described } = this.info(); // the same model in any folder format
+    h.update(JSON.stringify(described));
     const param = (name: string, p: { shape: number[]; data: Float32Array }): void => {
       h.update(`${name}:${p.shape.join('x')};`);
       h.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
@@ -491,6 +515,8 @@ export class SentenceTransformer {
       normalize: this.modules.some((m) => m.module instanceof Normalize),
       similarity_fn_name: this.similarityFnName,
       prompts: this.prompts,
+      format: this.sourceFormat?.name ?? null,
+      saved_by: this.sourceFormat?.savedBy ?? null,
     };
   }
 }

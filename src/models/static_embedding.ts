@@ -14,10 +14,11 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Features } from './features.js';
 import { Rng } from './init.js';
 import { ModelFormatError } from './json_file.js';
-import type { BuildMode, InputModule, InputModuleSettings, LoadedModule, ModuleLoadContext } from './module.js';
+import type { BuildMode, InputModule, InputModuleSettings, LoadedModule, ModuleLoadContext, ModuleSaveOptions } from './module.js';
 import type { Param, ParamSource } from './params.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
-import { f32Tensor, float32ToBF16, float32ToF16, readSafetensors, toFloat32, writeSafetensors, type SafeDType, type SafeTensor } from './safetensors.js';
+import { floatTensor, toFloat32, type SafeDType } from './safetensors.js';
+import { readWeightsFile, writeWeightsFile } from './weights_file.js';
 
 /** modules.json types that name this module (sentence-transformers v3–v6). */
 export const STATIC_EMBEDDING_TYPES: readonly string[] = [
@@ -110,8 +111,8 @@ export class StaticEmbedding implements InputModule {
    * truncation length from <dir>/tokenizer.json. `vocabSize` is the tokenizer's.
    */
   static async load(dir: string, vocabSize: number): Promise<StaticEmbedding> {
-    const st = join(dir, 'model.safetensors');
-    const file = await readSafetensors(st);
+    const file = await readWeightsFile(dir); // model.safetensors, else pytorch_model.bin
+    const st = file.path;
     const key = file.tensors.has(STATIC_TABLE) ? STATIC_TABLE : file.tensors.has(MODEL2VEC_TABLE) ? MODEL2VEC_TABLE : null;
     if (!key) {
       throw new ModelFormatError(`${st}: no tensor "${STATIC_TABLE}" (sentence-transformers) or "${MODEL2VEC_TABLE}" (model2vec); found ${[...file.tensors.keys()].join(', ') || 'none'}`);
@@ -128,15 +129,10 @@ export class StaticEmbedding implements InputModule {
     return new StaticEmbedding({ shape: [...t.shape], data: toFloat32(t, `${st}: ${key}`) }, await truncationLength(join(dir, 'tokenizer.json')), fileDtype);
   }
 
-  /** Writes model.safetensors (`embedding.weight` in its file dtype); the caller writes tokenizer.json. */
-  async save(dir: string): Promise<void> {
-    const dt = this.fileDtypes.get(STATIC_TABLE) ?? 'F32';
-    const p = this.weight;
-    let t: SafeTensor;
-    if (dt === 'F16') t = { dtype: 'F16', shape: p.shape, data: new Uint8Array(float32ToF16(p.data).buffer) };
-    else if (dt === 'BF16') t = { dtype: 'BF16', shape: p.shape, data: new Uint8Array(float32ToBF16(p.data).buffer) };
-    else t = f32Tensor(p.data, p.shape);
-    await writeSafetensors(join(dir, 'model.safetensors'), new Map([[STATIC_TABLE, t]]), { format: 'pt' });
+  /** Writes model.safetensors (pytorch_model.bin for 'v2'; `embedding.weight` in its file dtype); the caller writes tokenizer.json. */
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
+    const t = floatTensor(this.weight.data, this.weight.shape, this.fileDtypes.get(STATIC_TABLE) ?? 'F32');
+    await writeWeightsFile(dir, new Map([[STATIC_TABLE, t]]), opts.format === 'v2' ? 'pytorch' : 'safetensors');
   }
 
   /** Adds the lookup and the masked mean to `g`; sets features.tokenEmbeddings and sentenceEmbedding. */

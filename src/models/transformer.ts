@@ -11,9 +11,10 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Architecture, EncoderConfig } from './architectures/architecture.js';
 import { architectureOf } from './architectures/registry.js';
 import type { Features } from './features.js';
-import { Fields, readJsonObject, type JsonObject } from './json_file.js';
+import { readJsonObject, type JsonObject } from './json_file.js';
+import { readTransformerConfig, transformerConfigJson } from './st_format.js';
 import { checkMaxSeqLength } from './max_seq_length.js';
-import type { BuildMode, InputModule, InputModuleSettings, LoadedModule, ModuleLoadContext } from './module.js';
+import type { BuildMode, InputModule, InputModuleSettings, LoadedModule, ModuleLoadContext, ModuleSaveOptions } from './module.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { Param, ParamSource } from './params.js';
 import type { SafeDType } from './safetensors.js';
@@ -129,11 +130,19 @@ export class Transformer implements InputModule {
     return this.arch.configJson(this.config);
   }
 
-  /** Writes config.json, model.safetensors (Hugging Face names, original dtypes, extra tensors kept) and sentence_bert_config.json. */
-  async save(dir: string): Promise<void> {
-    await writeEncoderCheckpoint(dir, this.weights, (n) => (this.saveFloat32 ? 'F32' : this.weights.fileDtypes.get(n) ?? 'F32'));
+  /**
+   * Writes config.json, the weights (Hugging Face names, the dtypes they were loaded in or float32
+   * throughout after training, extra tensors kept; model.safetensors, pytorch_model.bin for the
+   * 'v2' format) and sentence_bert_config.json as the format keeps it.
+   */
+  async save(dir: string, opts: ModuleSaveOptions = {}): Promise<void> {
+    const format = opts.format ?? 'v3';
+    await writeEncoderCheckpoint(dir, this.weights, (n) => (this.saveFloat32 ? 'F32' : this.weights.fileDtypes.get(n) ?? 'F32'), {
+      layout: format === 'v2' ? 'pytorch' : 'safetensors',
+      extraFloat32: this.saveFloat32,
+    });
     await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(this.configJson(), null, 2) + '\n');
-    await writeFileAtomic(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: this.maxSeqLength, do_lower_case: this.doLowerCase }, null, 2) + '\n');
+    await writeFileAtomic(join(dir, 'sentence_bert_config.json'), JSON.stringify(transformerConfigJson(this.maxSeqLength, this.doLowerCase, format), null, 2) + '\n');
   }
 
   describe(): Record<string, unknown> {
@@ -150,16 +159,17 @@ export class Transformer implements InputModule {
   }
 }
 
-/** The registry's loader: sentence_bert_config.json, the encoder and the tokenizer of a Transformer folder. */
+/**
+ * The registry's loader: sentence_bert_config.json, the encoder and the tokenizer of a
+ * Transformer folder. max_seq_length as each version finds it (sentence_bert_config.json, else
+ * tokenizer_config.json's model_max_length as 6.x writes it, else max_position_embeddings),
+ * capped at max_position_embeddings; do_lower_case lowercases texts before the tokenizer.
+ */
 export async function loadTransformerModule(ctx: ModuleLoadContext): Promise<LoadedModule> {
   const sbPath = join(ctx.dir, 'sentence_bert_config.json');
-  const sb = new Fields((await readJsonObject(sbPath, true)) ?? {}, sbPath);
-  // sentence-transformers 6 keeps the length in tokenizer_config.json's model_max_length
-  const tcPath = join(ctx.dir, 'tokenizer_config.json');
-  const tc = sb.has('max_seq_length') ? null : new Fields((await readJsonObject(tcPath, true)) ?? {}, tcPath);
-  const fileMax = tc?.has('model_max_length') ? tc.num('model_max_length', 512) : sb.int('max_seq_length', 512, 1);
-  const maxSeq = ctx.maxSeqLength ?? (Number.isInteger(fileMax) && fileMax >= 1 ? fileMax : 512);
-  const t = await Transformer.load(ctx.dir, { maxSeqLength: maxSeq, doLowerCase: sb.bool('do_lower_case', false) });
+  const spec = readTransformerConfig((await readJsonObject(sbPath, true)) ?? {}, sbPath, await readJsonObject(join(ctx.dir, 'tokenizer_config.json'), true));
+  const maxSeq = ctx.maxSeqLength ?? spec.maxSeqLength ?? undefined;
+  const t = await Transformer.load(ctx.dir, { maxSeqLength: maxSeq, doLowerCase: spec.doLowerCase });
   if (ctx.maxSeqLength !== undefined) checkMaxSeqLength(ctx.maxSeqLength, t.maxPositions, join(ctx.dir, 'config.json'));
-  return { module: t, tokenizer: await Tokenizer.fromDir(ctx.dir, { maxLength: t.maxSeqLength }) };
+  return { module: t, tokenizer: await Tokenizer.fromDir(ctx.dir, { maxLength: t.maxSeqLength, lowercaseInput: spec.doLowerCase }) };
 }

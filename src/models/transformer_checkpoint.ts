@@ -1,14 +1,14 @@
-// Checkpoint I/O of an encoder: model.safetensors read into the architecture's parameters
-// (Hugging Face names, a head's prefix such as "bert." recognised, any dtype as float32, each
-// tensor's file dtype remembered) with the tensors the encoder does not read kept unchanged;
-// and written back with the same names, prefix and dtypes.
+// Checkpoint I/O of an encoder: model.safetensors (or pytorch_model.bin, read without running
+// its pickle) read into the architecture's parameters (Hugging Face names, a head's prefix such
+// as "bert." recognised, any dtype as float32, each tensor's file dtype remembered) with the
+// tensors the encoder does not read kept unchanged; and written back with the same names,
+// prefix and dtypes (or float32 throughout).
 
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Architecture, EncoderConfig } from './architectures/architecture.js';
 import { ModelFormatError } from './json_file.js';
 import type { Param } from './params.js';
-import { f32Tensor, float32ToBF16, float32ToF16, readSafetensors, toFloat32, writeSafetensors, type SafeDType, type SafeTensor } from './safetensors.js';
+import { floatTensor, toFloat32, type SafeDType, type SafeTensor } from './safetensors.js';
+import { readWeightsFile, writeWeightsFile, type WeightsLayout } from './weights_file.js';
 
 export interface EncoderWeights {
   /** The tensors the encoder reads, float32, by our (Hugging Face) names. */
@@ -22,18 +22,8 @@ export interface EncoderWeights {
 }
 
 export async function readEncoderCheckpoint(dir: string, arch: Architecture, config: EncoderConfig): Promise<EncoderWeights> {
-  const stPath = join(dir, 'model.safetensors');
-  try {
-    await access(stPath);
-  } catch {
-    const hasBin = await access(join(dir, 'pytorch_model.bin')).then(() => true, () => false);
-    throw new ModelFormatError(
-      hasBin
-        ? `${dir}: only pytorch_model.bin found; SentenceKit reads model.safetensors (convert with Python: model.save_pretrained(dir, safe_serialization=True))`
-        : `${stPath}: file not found`,
-    );
-  }
-  const file = await readSafetensors(stPath);
+  const file = await readWeightsFile(dir);
+  const stPath = file.path;
   const shapes = arch.paramShapes(config);
   const names = [...file.tensors.keys()];
   const probe = arch.tokenTable;
@@ -59,17 +49,18 @@ export async function readEncoderCheckpoint(dir: string, arch: Architecture, con
   return { params, extra, fileDtypes, prefix };
 }
 
-/** Writes model.safetensors; `dtypeOf` gives each parameter's dtype in the file. */
-export async function writeEncoderCheckpoint(dir: string, w: EncoderWeights, dtypeOf: (name: string) => SafeDType): Promise<void> {
+const FLOATS = new Set<SafeDType>(['F16', 'BF16', 'F64']);
+
+/**
+ * Writes model.safetensors (or pytorch_model.bin); `dtypeOf` gives each parameter's dtype in the
+ * file; with `extraFloat32` the float tensors the encoder does not read (a pooler, say) become
+ * float32 too, so that a file is not left with mixed dtypes.
+ */
+export async function writeEncoderCheckpoint(
+  dir: string, w: EncoderWeights, dtypeOf: (name: string) => SafeDType, opts: { layout?: WeightsLayout; extraFloat32?: boolean } = {},
+): Promise<void> {
   const tensors = new Map<string, SafeTensor>();
-  for (const [name, p] of w.params) {
-    const dt = dtypeOf(name);
-    let t: SafeTensor;
-    if (dt === 'F16') t = { dtype: 'F16', shape: p.shape, data: new Uint8Array(float32ToF16(p.data).buffer) };
-    else if (dt === 'BF16') t = { dtype: 'BF16', shape: p.shape, data: new Uint8Array(float32ToBF16(p.data).buffer) };
-    else t = f32Tensor(p.data, p.shape);
-    tensors.set(w.prefix + name, t);
-  }
-  for (const [n, t] of w.extra) tensors.set(n, t);
-  await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  for (const [name, p] of w.params) tensors.set(w.prefix + name, floatTensor(p.data, p.shape, dtypeOf(name)));
+  for (const [n, t] of w.extra) tensors.set(n, opts.extraFloat32 && FLOATS.has(t.dtype) ? floatTensor(toFloat32(t, n), t.shape, 'F32') : t);
+  await writeWeightsFile(dir, tensors, opts.layout ?? 'safetensors');
 }

@@ -57,6 +57,12 @@ export interface TokenizerOptions {
   /** Truncation length, special tokens included. Default: tokenizer_config.json model_max_length, else 512. */
   maxLength?: number;
   /**
+   * Lowercase every text before tokenizing, whatever the tokenizer's own normaliser does: the
+   * `do_lower_case` flag of a model's sentence_bert_config.json, which sentence-transformers
+   * applies in front of the tokenizer.
+   */
+  lowercaseInput?: boolean;
+  /**
    * Add the post-processor's special tokens ([CLS] … [SEP]); default true. False encodes the
    * content tokens alone, as sentence-transformers' StaticEmbedding does.
    */
@@ -101,6 +107,7 @@ interface LoadedParts {
   files: TokenizerFiles;
   doLowerCase: boolean | undefined;
   maxLength: number;
+  lowercaseInput: boolean;
   addSpecialTokens: boolean;
 }
 
@@ -117,6 +124,8 @@ export class Tokenizer {
   readonly padTokenId: number;
   readonly vocabSize: number;
   readonly doLowerCase: boolean | undefined;
+  /** Texts are lowercased before tokenizing (sentence_bert_config.json do_lower_case). */
+  readonly lowercaseInput: boolean;
   /** Number of special tokens added around a single text (2 for BERT: [CLS] and [SEP]). */
   readonly numSpecialTokens: number;
 
@@ -135,6 +144,7 @@ export class Tokenizer {
     this.config = parts.config;
     this.specialMap = parts.specialMap;
     this.doLowerCase = parts.doLowerCase;
+    this.lowercaseInput = parts.lowercaseInput;
 
     const { prefix, suffix } = parts.addSpecialTokens ? specialTokenLayout(parts.hf, parts.tokenizerJson) : { prefix: [], suffix: [] };
     this.prefixIds = prefix;
@@ -211,7 +221,7 @@ export class Tokenizer {
     }
 
     const hf = createHfTokenizer(jsonPath, tokenizerJson, config);
-    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, addSpecialTokens: opts.addSpecialTokens ?? true });
+    return new Tokenizer({ hf, tokenizerJson, config, specialMap, files, doLowerCase, maxLength, lowercaseInput: opts.lowercaseInput ?? false, addSpecialTokens: opts.addSpecialTokens ?? true });
   }
 
   /**
@@ -295,11 +305,15 @@ export class Tokenizer {
    * (created if needed): copies of the loaded files, or files derived from the loaded tokenizer
    * where a file was absent. Each write is atomic (temporary file, fsync, rename).
    */
-  async saveTo(dir: string): Promise<void> {
+  async saveTo(dir: string, opts: { modelMaxLength?: number } = {}): Promise<void> {
     const root = resolve(dir);
     await mkdir(root, { recursive: true });
     const tokenizerJson = this.files.tokenizerJson ?? JSON.stringify(this.tokenizerJson, null, 2);
-    const config = this.files.tokenizerConfig ?? JSON.stringify(this.derivedConfig(), null, 2);
+    let config = this.files.tokenizerConfig ?? JSON.stringify(this.derivedConfig(), null, 2);
+    if (opts.modelMaxLength !== undefined && this.config['model_max_length'] !== opts.modelMaxLength) {
+      // where the length lives in sentence-transformers 6.x; the file is otherwise kept as it was
+      config = JSON.stringify({ ...(this.files.tokenizerConfig === undefined ? this.derivedConfig() : this.config), model_max_length: opts.modelMaxLength }, null, 2);
+    }
     const specialMap = this.files.specialTokensMap ?? JSON.stringify(this.derivedSpecialMap(), null, 2);
     const vocab = this.files.vocabTxt ?? this.derivedVocabTxt();
     await writeFileAtomic(join(root, 'tokenizer.json'), tokenizerJson);
@@ -313,7 +327,7 @@ export class Tokenizer {
     if (typeof text !== 'string') {
       throw new TypeError(`Tokenizer input must be a string, got ${text === null ? 'null' : typeof text}.`);
     }
-    return this.hf.encode(text, { add_special_tokens: false }).ids;
+    return this.hf.encode(this.lowercaseInput ? text.toLowerCase() : text, { add_special_tokens: false }).ids;
   }
 
   private derivedSpecialMap(): JsonObject {

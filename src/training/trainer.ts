@@ -13,6 +13,8 @@ import { join, resolve } from 'node:path';
 import type { TensorData } from '../graph/ir.js';
 import type { Loss } from '../losses/loss.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
+import { Dense } from '../models/dense.js';
+import { Transformer } from '../models/transformer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from '../io/progress.js';
 import { resolveArgs, type TrainingArgs, ConfigError } from './args.js';
@@ -227,8 +229,13 @@ export class Trainer {
   private async run(outputDir: string | null, resume: string | boolean, say: (line: string) => void, interruptedBy: () => StopSignal | null): Promise<TrainOutput> {
     const a = this.args;
     const t0 = performance.now();
-    // trained weights are float32: saved as such, whatever dtype the checkpoint had
-    this.model.replaceModule(0, this.model.inputModule.with({ saveFloat32: true }));
+    // trained weights are float32: saved as such throughout, whatever dtype the checkpoint had
+    const input = this.model.inputModule;
+    const narrow = new Set(input instanceof Transformer ? [...input.fileDtypes.values()].filter((d) => d !== 'F32') : []);
+    for (const m of this.model.modules) if (m.module instanceof Dense && m.module.fileDtype !== 'F32') narrow.add(m.module.fileDtype);
+    if (narrow.size) say(`the model's files hold ${[...narrow].join('/')} weights; training runs in float32 and saves every tensor as float32`);
+    this.model.replaceModule(0, input.with({ saveFloat32: true }));
+    for (const m of this.model.modules) if (m.module instanceof Dense) m.module.fileDtype = 'F32';
     const prep = this.prepare();
     const fingerprint = runFingerprint(a, prep.map((p) => ({ name: p.name, source: p.source, texts: p.texts, labels: p.labels, loss: p.loss })), this.opts.multiDatasetSampling ?? 'proportional');
     let resumeDir: string | null = null;

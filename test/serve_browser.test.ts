@@ -55,6 +55,8 @@ test('web page: compare two sentences, search with highlighted hits, live figure
     await page.fill('#query', query);
     await page.press('#query', 'Enter');
     await page.waitForFunction(() => (document.getElementById('search-status')?.textContent ?? '').includes('hits'));
+    // the hits come first; each document around its chunk is filled in by a second request
+    await page.waitForFunction(() => document.querySelector('#hits li mark') !== null && (document.querySelector('#hits li .doc')?.textContent ?? '').includes('Nobody wanted to leave.'), undefined, { timeout: 30_000 });
     const hits = await page.$$eval('#hits li', (lis) => lis.map((li) => ({
       id: li.querySelector('.hit-head span:last-child')?.textContent ?? '',
       score: Number(li.querySelector('.score')?.textContent),

@@ -56,7 +56,7 @@ if (!existsSync(TOKENIZER)) {
   process.stderr.write(`bench: the MiniLM tokenizer is needed at ${TOKENIZER} (the shared folder beside the checkout)\n`);
   process.exit(1);
 }
-const known = ['encode', 'train', 'profile', 'spin', 'export', 'arch'];
+const known = ['encode', 'train', 'profile', 'spin', 'export', 'arch', 'serve', 'index', 'msmarco'];
 const only = String(values.only).split(',');
 for (const k of only) {
   if (!known.includes(k)) {

@@ -26,6 +26,27 @@ export interface LayerNames {
   outputNorm: string;
 }
 
+/**
+ * The shapes of one post-LayerNorm encoder layer's parameters, by the family's names, into `m`:
+ * Q, K, V, attention output [H, H] with bias [H]; the two LayerNorms [H]; FFN in [I, H] + [I],
+ * out [H, I] + [H] (Linear weights [out, in]).
+ */
+export function setLayerShapes(m: Map<string, number[]>, n: LayerNames, H: number, I: number): void {
+  for (const x of [n.query, n.key, n.value, n.attentionOut]) {
+    m.set(`${x}.weight`, [H, H]);
+    m.set(`${x}.bias`, [H]);
+  }
+  // this order is the checkpoint's, which random initialisation draws in
+  m.set(`${n.attentionNorm}.weight`, [H]);
+  m.set(`${n.attentionNorm}.bias`, [H]);
+  m.set(`${n.intermediate}.weight`, [I, H]);
+  m.set(`${n.intermediate}.bias`, [I]);
+  m.set(`${n.output}.weight`, [H, I]);
+  m.set(`${n.output}.bias`, [H]);
+  m.set(`${n.outputNorm}.weight`, [H]);
+  m.set(`${n.outputNorm}.bias`, [H]);
+}
+
 /** Dropout(x, p) in training mode, each site with its own seed or fed mask. */
 export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptions, layout: DropoutSite['layout'], width: number, heads: number): Value {
   const d = opts.dropout;

@@ -2,7 +2,7 @@
 // [out, in]); a checkpoint of a task head (BertForMaskedLM, …) prefixes them with "bert.".
 // Our names are these names, so a checkpoint maps both ways by adding or removing the prefix.
 
-import type { LayerNames } from '../layers.js';
+import { setLayerShapes, type LayerNames } from '../layers.js';
 import type { BertConfig } from './config.js';
 
 export const BERT_PREFIXES = ['', 'bert.'] as const;
@@ -34,19 +34,7 @@ export function bertParamShapes(c: BertConfig): Map<string, number[]> {
   m.set('embeddings.LayerNorm.weight', [H]);
   m.set('embeddings.LayerNorm.bias', [H]);
   for (let l = 0; l < c.numHiddenLayers; l++) {
-    const n = bertLayerNames(l);
-    for (const x of [n.query, n.key, n.value, n.attentionOut]) {
-      m.set(`${x}.weight`, [H, H]);
-      m.set(`${x}.bias`, [H]);
-    }
-    m.set(`${n.attentionNorm}.weight`, [H]);
-    m.set(`${n.attentionNorm}.bias`, [H]);
-    m.set(`${n.intermediate}.weight`, [I, H]);
-    m.set(`${n.intermediate}.bias`, [I]);
-    m.set(`${n.output}.weight`, [H, I]);
-    m.set(`${n.output}.bias`, [H]);
-    m.set(`${n.outputNorm}.weight`, [H]);
-    m.set(`${n.outputNorm}.bias`, [H]);
+    setLayerShapes(m, bertLayerNames(l), H, I);
   }
   return m;
 }

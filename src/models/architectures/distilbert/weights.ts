@@ -3,7 +3,7 @@
 // layer transformer.layer.N.attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1/lin2,
 // output_layer_norm. A task head's checkpoint prefixes them with "distilbert.".
 
-import type { LayerNames } from '../layers.js';
+import { setLayerShapes, type LayerNames } from '../layers.js';
 import type { DistilBertConfig } from './config.js';
 
 export const DISTILBERT_PREFIXES = ['', 'distilbert.'] as const;
@@ -33,19 +33,7 @@ export function distilBertParamShapes(c: DistilBertConfig): Map<string, number[]
   m.set('embeddings.LayerNorm.weight', [H]);
   m.set('embeddings.LayerNorm.bias', [H]);
   for (let l = 0; l < c.numHiddenLayers; l++) {
-    const n = distilBertLayerNames(l);
-    for (const x of [n.query, n.key, n.value, n.attentionOut]) {
-      m.set(`${x}.weight`, [H, H]);
-      m.set(`${x}.bias`, [H]);
-    }
-    m.set(`${n.attentionNorm}.weight`, [H]);
-    m.set(`${n.attentionNorm}.bias`, [H]);
-    m.set(`${n.intermediate}.weight`, [I, H]);
-    m.set(`${n.intermediate}.bias`, [I]);
-    m.set(`${n.output}.weight`, [H, I]);
-    m.set(`${n.output}.bias`, [H]);
-    m.set(`${n.outputNorm}.weight`, [H]);
-    m.set(`${n.outputNorm}.bias`, [H]);
+    setLayerShapes(m, distilBertLayerNames(l), H, I);
   }
   return m;
 }

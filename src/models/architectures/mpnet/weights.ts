@@ -4,7 +4,7 @@
 // output.dense, output.LayerNorm; encoder.relative_attention_bias [buckets, heads], shared by
 // every layer; and a pooler. A task head's checkpoint prefixes them with "mpnet.".
 
-import type { LayerNames } from '../layers.js';
+import { setLayerShapes, type LayerNames } from '../layers.js';
 import type { MPNetConfig } from './config.js';
 
 export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
@@ -33,19 +33,7 @@ export function mpnetParamShapes(c: MPNetConfig): Map<string, number[]> {
   m.set('embeddings.LayerNorm.weight', [H]);
   m.set('embeddings.LayerNorm.bias', [H]);
   for (let l = 0; l < c.numHiddenLayers; l++) {
-    const n = mpnetLayerNames(l);
-    for (const x of [n.query, n.key, n.value, n.attentionOut]) {
-      m.set(`${x}.weight`, [H, H]);
-      m.set(`${x}.bias`, [H]);
-    }
-    m.set(`${n.attentionNorm}.weight`, [H]);
-    m.set(`${n.attentionNorm}.bias`, [H]);
-    m.set(`${n.intermediate}.weight`, [I, H]);
-    m.set(`${n.intermediate}.bias`, [I]);
-    m.set(`${n.output}.weight`, [H, I]);
-    m.set(`${n.output}.bias`, [H]);
-    m.set(`${n.outputNorm}.weight`, [H]);
-    m.set(`${n.outputNorm}.bias`, [H]);
+    setLayerShapes(m, mpnetLayerNames(l), H, I);
   }
   m.set(RELATIVE_BIAS, [c.relativeAttentionNumBuckets, c.numAttentionHeads]);
   return m;

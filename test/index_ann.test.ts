@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIndex, openIndex, type Vectors } from '../src/index/index.js';
 import { Rng } from '../src/models/init.js';
+import { cosine } from './helpers/vectors.js';
 
 const root = await mkdtemp(join(tmpdir(), 'sk-index-ann-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -26,15 +27,6 @@ const queries = vectors(5, 2);
 const ids = Array.from({ length: N }, (_, i) => `v${i}`);
 const meta = ids.map((_, i) => ({ group: i % 4 }));
 
-function cos(a: Float32Array, b: Float32Array): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return d / Math.sqrt(na * nb);
-}
 const row = (v: Vectors, i: number): Float32Array => v.data.subarray(i * DIM, (i + 1) * DIM);
 
 test('usearch: a filter matching more than the exact limit goes through the ANN graph, oversampled', async () => {
@@ -44,7 +36,7 @@ test('usearch: a filter matching more than the exact limit goes through the ANN 
   for (let q = 0; q < 5; q++) {
     assert.equal(hits[q].length, 10);
     for (const h of hits[q]) assert.ok([1, 2].includes(h.metadata!.group as number));
-    const want = ids.map((id, i) => ({ id, s: cos(row(queries, q), row(base, i)), g: i % 4 })).filter((x) => x.g === 1 || x.g === 2).sort((a, b) => b.s - a.s).slice(0, 10);
+    const want = ids.map((id, i) => ({ id, s: cosine(row(queries, q), row(base, i)), g: i % 4 })).filter((x) => x.g === 1 || x.g === 2).sort((a, b) => b.s - a.s).slice(0, 10);
     const found = hits[q].filter((h) => want.some((w) => w.id === h.id)).length;
     assert.ok(found >= 9, `recall@10 of the filtered ANN search ${found / 10}`);
   }
@@ -56,7 +48,7 @@ test('usearch: int8 storage with float32 rescoring gives exact cosine scores', a
   await ix.upsert(ids, base);
   const hits = await ix.search(queries, 5);
   for (let q = 0; q < 5; q++) {
-    for (const h of hits[q]) assert.ok(Math.abs(h.score - cos(row(queries, q), row(base, Number(h.id.slice(1))))) < 1e-5);
+    for (const h of hits[q]) assert.ok(Math.abs(h.score - cosine(row(queries, q), row(base, Number(h.id.slice(1))))) < 1e-5);
     for (let j = 1; j < 5; j++) assert.ok(hits[q][j - 1].score >= hits[q][j].score);
   }
   assert.equal((await ix.stats()).ann && ((await ix.stats()).ann as { quantization: string }).quantization, 'i8');

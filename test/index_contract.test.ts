@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createIndex, openIndex, type CreateIndexOptions, type Filter, type IndexModelInfo, type Metadata, type OpenIndexOptions, type VectorIndex, type Vectors } from '../src/index/index.js';
 import { Rng } from '../src/models/init.js';
 import { startPglite, startPgliteServer } from './helpers/pglite.js';
+import { cosine } from './helpers/vectors.js';
 
 const DIM = 8;
 const N = 60;
@@ -37,16 +38,6 @@ const metas: Metadata[] = ids.map((_, i) => ({ year: 2000 + (i % 10), lang: i % 
 const texts = ids.map((_, i) => `text number ${i}`);
 const vecs = randomVectors(N, 7);
 const queries = randomVectors(4, 99);
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return d / Math.sqrt(na * nb);
-}
 
 /** Float64 brute force over the live documents the predicate admits. */
 function truth(live: Map<string, Float32Array>, q: Float32Array, k: number, keep: (id: string) => boolean = () => true): { id: string; score: number }[] {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { gradCheck, type CheckInput } from '../src/runtime/gradcheck.js';
 import type { GraphBuilder } from '../src/graph/builder.js';
 import type { Value } from '../src/graph/ir.js';
+import { tokenPacking } from '../src/models/architectures/layers.js';
 
 let seed = 99;
 function rnd(n: number, scale = 1, offset = 0): Float64Array {
@@ -69,6 +70,14 @@ const cases: Case[] = [
   ['Slice with start', (g, [a]) => g.slice(a, [1, 2], [3, 5], [0, 1]), [x64('a', [4, 6])]],
   ['Gather rows (embedding)', (g, [a]) => g.gather(a, g.constant({ dtype: 'int64', dims: [2, 3], data: BigInt64Array.from([1n, 4n, 1n, 0n, 2n, 4n]) })), [x64('a', [5, 3])]],
   ['Gather axis 1 scalar (CLS)', (g, [a]) => g.gather(a, g.scalar(0, 'int64'), 1), [x64('a', [2, 3, 4])]],
+  ['ScatterND rows into zeros (token unpacking)', (g, [a]) => g.op1('ScatterND', [g.constant({ dtype: 'float64', dims: [5, 3], data: new Float64Array(15) }), g.constant({ dtype: 'int64', dims: [3, 1], data: BigInt64Array.from([3n, 0n, 4n]) }), a]), [x64('a', [3, 3])]],
+  ['ScatterND into data (both gradients)', (g, [d, u]) => g.op1('ScatterND', [d, g.constant({ dtype: 'int64', dims: [2, 2], data: BigInt64Array.from([0n, 1n, 2n, 0n]) }), u]), [x64('d', [3, 2, 4]), x64('u', [2, 4])]],
+  ['token packing: gather real rows, scatter back (layers.ts)', (g, [a]) => {
+    const mask = g.constant({ dtype: 'int64', dims: [2, 3], data: BigInt64Array.from([1n, 1n, 0n, 1n, 0n, 0n]) });
+    const p = tokenPacking(g, mask);
+    const packed = p.pack(a);
+    return p.unpack(g.mul(packed, packed), 4);
+  }, [x64('a', [6, 4])]],
   ['GatherElements', (g, [a]) => g.gatherElements(a, g.constant({ dtype: 'int64', dims: [2, 1, 3], data: BigInt64Array.from([0n, 2n, 1n, 1n, 1n, 0n]) }), 1), [x64('a', [2, 3, 3])]],
   ['LayerNormalization', (g, [x, s, b]) => g.layerNorm(x, s, b, 1e-5), [x64('x', [2, 3, 5]), x64('s', [5], 0.5, 1), x64('b', [5])], 1e-4], // onnxruntime keeps the mean and 1/σ in float32
   ['LayerNormalization (float32)', (g, [x, s, b]) => g.layerNorm(x, s, b, 1e-12), [x32('x', [2, 4, 6]), x32('s', [6], 0.5, 1), x32('b', [6])], TOL32],

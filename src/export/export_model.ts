@@ -26,7 +26,7 @@ import { irVersionFor, toModelProto } from '../graph/serialise.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput, assertWritableFolder } from '../io/output_guard.js';
 import { Dense } from '../models/dense.js';
-import { INFERENCE } from '../models/module.js';
+import type { BuildMode } from '../models/module.js';
 import { supportedModules } from '../models/module_registry.js';
 import { Normalize } from '../models/normalize.js';
 import { buildPipeline } from '../models/pipeline.js';
@@ -36,6 +36,13 @@ import { SentenceTransformer, type LoadOptions } from '../models/sentence_transf
 import { Session, type Feeds } from '../runtime/session.js';
 import { MAX_EXPORT_OPSET, opsetShortfall } from './opset.js';
 import { quantizeDynamic, quantizeGatherTables, storeFloat16, WEIGHT_QUANTIZATIONS, type QuantizeReport, type WeightQuantization } from './quantize_graph.js';
+
+/**
+ * Exported graphs keep the padded [batch, seq] layout throughout (no token packing): the
+ * standard shape that other runtimes and ONNX Runtime's transformer optimizer expect, and
+ * last_hidden_state equal to Hugging Face's at padded positions too.
+ */
+const PORTABLE: BuildMode = { kind: 'inference', packTokens: false };
 
 /** Version written into the ONNX files and export.json. */
 export const PRODUCER_VERSION = '0.1.0';
@@ -150,7 +157,7 @@ export function buildEncoderGraph(model: SentenceTransformer, opset = DEFAULT_OP
   const attentionMask = g.input('attention_mask', 'int64', dims);
   const tokenTypeIds = g.input('token_type_ids', 'int64', dims);
   const first = model.modules[0];
-  const f = buildPipeline(g, [first], () => new InitializerSource(g, (n) => first.module.parameters().get(n)!), { inputIds, attentionMask, tokenTypeIds, promptLength: null }, INFERENCE);
+  const f = buildPipeline(g, [first], () => new InitializerSource(g, (n) => first.module.parameters().get(n)!), { inputIds, attentionMask, tokenTypeIds, promptLength: null }, PORTABLE);
   if (!f.tokenEmbeddings) throw new ExportError('the Transformer module produced no token embeddings');
   g.output(f.tokenEmbeddings, 'last_hidden_state');
   prune(g.graph);
@@ -307,7 +314,7 @@ export async function exportModel(model: SentenceTransformer | string, outDir: s
   const m = typeof model === 'string' ? await SentenceTransformer.load(model, opts.load ?? {}) : model;
   checkExportable(m);
   const probe = Math.max(opset, DEFAULT_OPSET);
-  const build = (kind: 'encoder' | 'sentence', at: number): Graph => (kind === 'encoder' ? buildEncoderGraph(m, at) : m.buildGraph(at).graph);
+  const build = (kind: 'encoder' | 'sentence', at: number): Graph => (kind === 'encoder' ? buildEncoderGraph(m, at) : m.buildGraph(at, PORTABLE).graph);
   // the float32 graphs are built first to check the opset; at the requested opset they are the ones written
   const prebuilt = new Map<'encoder' | 'sentence', Graph>();
   // an input module that gives the sentence embedding itself (StaticEmbedding) has no encoder

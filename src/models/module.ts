@@ -57,11 +57,12 @@ export class DropoutMode {
  * How a graph is built. Inference: no dropout, Q/K/V fused into one projection with 1/√d
  * folded in. Training: dropout as given (null: off), separate projections (their gradients keep
  * the checkpoint's layout); `tokenRows` runs encoder layers on a [batch·seq, hidden] matrix
- * (default true).
+ * (default true); `packTokens` on the [real tokens, hidden] matrix, padding only around
+ * attention (default true).
  */
 export type BuildMode =
-  | { kind: 'inference'; tokenRows?: boolean }
-  | { kind: 'training'; dropout: DropoutMode | null; tokenRows?: boolean };
+  | { kind: 'inference'; tokenRows?: boolean; packTokens?: boolean }
+  | { kind: 'training'; dropout: DropoutMode | null; tokenRows?: boolean; packTokens?: boolean };
 
 export const INFERENCE: BuildMode = { kind: 'inference' };
 

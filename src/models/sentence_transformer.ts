@@ -23,7 +23,7 @@ import { Dense } from './dense.js';
 import type { Features } from './features.js';
 import { Fields, ModelFormatError, readJsonObject, type JsonObject } from './json_file.js';
 import { checkMaxSeqLength } from './max_seq_length.js';
-import { INFERENCE, isInputModule, type InputModule, type Module, type ModuleEntry } from './module.js';
+import { INFERENCE, isInputModule, type BuildMode, type InputModule, type Module, type ModuleEntry } from './module.js';
 import { MEAN_POOLING_DEFAULT, moduleLoader } from './module_registry.js';
 import { Normalize, normalizeRows } from './normalize.js';
 import { InitializerSource } from './params.js';
@@ -297,7 +297,7 @@ export class SentenceTransformer {
   // ---------------------------------------------------------------- graph
 
   /** Builds the inference graph: ids → token_embeddings and sentence_embedding. */
-  buildGraph(opset = DEFAULT_OPSET): GraphBuilder {
+  buildGraph(opset = DEFAULT_OPSET, mode: BuildMode = INFERENCE): GraphBuilder {
     const g = new GraphBuilder('sentence_transformer', { opset });
     const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
     const attentionMask = g.input('attention_mask', 'int64', ['batch_size', 'sequence_length']);
@@ -305,7 +305,7 @@ export class SentenceTransformer {
     const pooling = this.pooling;
     const promptLength = pooling && !pooling.includePrompt ? g.input('prompt_length', 'int64', []) : null;
     const features: Features = { inputIds, attentionMask, tokenTypeIds, promptLength };
-    const f = buildPipeline(g, this.modules, (m, i) => new InitializerSource(g, (n) => moduleParam(m, n), paramNamespace(m, i, '.')), features, INFERENCE);
+    const f = buildPipeline(g, this.modules, (m, i) => new InitializerSource(g, (n) => moduleParam(m, n), paramNamespace(m, i, '.')), features, mode);
     if (!f.tokenEmbeddings || !f.sentenceEmbedding) throw new ModelFormatError('the module pipeline does not produce a sentence embedding (is there a Pooling module?)');
     g.output(f.tokenEmbeddings, 'token_embeddings');
     g.output(f.sentenceEmbedding, 'sentence_embedding');

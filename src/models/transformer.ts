@@ -27,6 +27,14 @@ export interface TransformerSettings extends InputModuleSettings {
   doLowerCase?: boolean;
 }
 
+/** Token packing unless SENTENCEKIT_PACK=0 asks for the padded layout (1 or unset: packed). */
+function packTokensDefault(): boolean {
+  const v = process.env.SENTENCEKIT_PACK;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`SENTENCEKIT_PACK must be 1 (run the encoder on the real tokens only; the default) or 0 (the padded layout), not "${v}"`);
+}
+
 export class Transformer implements InputModule {
   readonly type = TRANSFORMER_TYPE;
   readonly accepts = 'ids' as const;
@@ -121,6 +129,7 @@ export class Transformer implements InputModule {
     const tokens = this.arch.encoder(g, this.config, params, this.arch.usesTokenTypes ? f : { ...f, tokenTypeIds: null }, {
       fuseQkv: !training,
       tokenRows: mode.tokenRows ?? true,
+      packTokens: mode.packTokens ?? packTokensDefault(),
       dropout: training ? mode.dropout : null,
     });
     return { ...f, tokenEmbeddings: tokens };

@@ -4,6 +4,8 @@
 //   Slice (step 1): pad G with zeros back to x's shape
 //   Gather: scatter-add G into zeros of the data's shape (the embedding-table gradient)
 //   GatherElements: scatter-add along the axis
+//   ScatterND (no reduction): updates get GatherND(G, indices); data gets G with the written
+//   positions zeroed (ScatterND of zeros)
 
 import { registerGrad } from '../autodiff.js';
 import type { GraphBuilder } from '../builder.js';
@@ -99,4 +101,18 @@ registerGrad('GatherElements', ({ g, node, outGrads }) => {
   const [data, idx] = node.inputs as [Value, Value];
   const axis = intAttr(node.attrs, 'axis', 0);
   return [g.op1('ScatterElements', [zerosLike(g, data), idx, outGrads[0]!], { axis, reduction: 'add' }), null];
+});
+
+registerGrad('ScatterND', ({ g, node, outGrads, needs }) => {
+  const [data, idx, updates] = node.inputs as [Value, Value, Value];
+  const reduction = node.attrs.reduction;
+  if (reduction !== undefined && !(reduction.kind === 'string' && reduction.value === 'none')) {
+    throw new Error(`autodiff: ScatterND with reduction ${JSON.stringify(reduction)} has no gradient rule`);
+  }
+  const G = outGrads[0]!;
+  return [
+    needs[0] ? g.op1('ScatterND', [G, idx, zerosLike(g, updates)]) : null,
+    null,
+    needs[2] ? g.op1('GatherND', [G, idx]) : null,
+  ];
 });

@@ -1,5 +1,5 @@
 // Shape-manipulating ops: Reshape, Transpose, Unsqueeze, Squeeze, Concat, Gather,
-// GatherElements, Slice, Expand, Shape, Split, Range, ConstantOfShape, Constant, Tile.
+// GatherElements, GatherND, NonZero, Slice, Expand, Shape, Split, Range, ConstantOfShape, Constant, Tile.
 // Output shapes are computed where constant inputs make them knowable, symbolic otherwise.
 
 import type { Dim, Shape, Value } from '../ir.js';
@@ -246,6 +246,27 @@ registerOp({
 
 registerOp({ op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });
 registerOp({ op: 'Pad', infer: (ctx) => { const x = input(ctx, 0, 'Pad'); return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => fresh('pad')) : null }]; } });
+registerOp({
+  op: 'NonZero',
+  infer(ctx) {
+    const x = input(ctx, 0, 'NonZero');
+    return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : fresh('rank'), fresh('nonzero')] }];
+  },
+});
+
+registerOp({
+  op: 'GatherND',
+  infer(ctx) {
+    // batch_dims 0: indices [..., k] pick data[i_0, …, i_{k-1}], so out = indices[:-1] + data[k:]
+    const x = input(ctx, 0, 'GatherND');
+    const idx = input(ctx, 1, 'GatherND');
+    if (x.shape === null || idx.shape === null) return [{ dtype: x.dtype, shape: null }];
+    const k = idx.shape[idx.shape.length - 1];
+    if (typeof k !== 'number') return [{ dtype: x.dtype, shape: null }];
+    return [{ dtype: x.dtype, shape: [...idx.shape.slice(0, -1), ...x.shape.slice(k)] }];
+  },
+});
+
 registerOp({ op: 'ScatterND', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterND').dtype, shape: input(ctx, 0, 'ScatterND').shape }] });
 registerOp({ op: 'ScatterElements', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterElements').dtype, shape: input(ctx, 0, 'ScatterElements').shape }] });
 registerOp({ op: 'EyeLike', infer: (ctx) => [{ dtype: input(ctx, 0, 'EyeLike').dtype, shape: input(ctx, 0, 'EyeLike').shape }] });

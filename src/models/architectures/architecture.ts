@@ -39,6 +39,8 @@ export interface EncoderOptions {
   fuseQkv: boolean;
   /** Run the layers on tokens as rows of a 2-D matrix. */
   tokenRows: boolean;
+  /** Run the row-wise work on the real (unpadded) tokens only, scattered to the padded layout around attention. */
+  packTokens: boolean;
   /** Training dropout (null: off). */
   dropout: DropoutMode | null;
 }

@@ -4,7 +4,10 @@
 //   post-LN layer   h = LN(h + drop(A)); h = LN(h + drop(act(h W_i + b_i) W_2 + b_2))
 //   dropout         x·keep/(1 − p) in training (mask fed or drawn by onnxruntime)
 // Each family names its weights (LayerNames) and may add an attention bias per layer (hook);
-// tokens run as rows of a [batch·seq, hidden] matrix so every projection is one Gemm.
+// tokens run as rows of a [batch·seq, hidden] matrix so every projection is one Gemm, and with
+// `packTokens` as rows of the [real tokens, hidden] matrix P = X[t] (t = the flat positions where
+// mask = 1): the row-wise work (projections, FFN, LayerNorm, activation) skips the padding, and
+// only attention sees the padded [batch, seq] layout (P scattered into zeros, its output gathered).
 
 import type { GraphBuilder } from '../../graph/builder.js';
 import type { Value } from '../../graph/ir.js';
@@ -47,13 +50,17 @@ export function setLayerShapes(m: Map<string, number[]>, n: LayerNames, H: numbe
   m.set(`${n.outputNorm}.bias`, [H]);
 }
 
-/** Dropout(x, p) in training mode, each site with its own seed or fed mask. */
-export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptions, layout: DropoutSite['layout'], width: number, heads: number): Value {
+/**
+ * Dropout(x, p) in training mode, each site with its own seed or fed mask. A fed mask has the
+ * site's layout over the padded batch; `pack` picks its rows for packed x.
+ */
+export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptions, layout: DropoutSite['layout'], width: number, heads: number, pack?: TokenPacking): Value {
   const d = opts.dropout;
   if (!d || p <= 0) return x;
   if (d.fedMasks) {
-    const mask = g.input(`dropout_mask_${d.sites.length}`, 'bool', x.shape);
-    d.sites.push({ name: mask.name, p, layout, width, heads });
+    const fed = g.input(`dropout_mask_${d.sites.length}`, 'bool', pack ? ['tokens', width] : x.shape);
+    d.sites.push({ name: fed.name, p, layout, width, heads });
+    const mask = pack ? pack.pack(fed) : fed;
     return g.where(mask, g.mul(x, g.scalar(1 / (1 - p), x.dtype)), g.scalar(0, x.dtype));
   }
   const seed = d.nextSeed();
@@ -66,6 +73,30 @@ export function extendedAttentionMask(g: GraphBuilder, attentionMask: Value): Va
     const m = g.cast(attentionMask, 'float32');
     const inv = g.sub(g.scalar(1), m);
     return g.unsqueeze(g.mul(inv, g.scalar(F32_MIN)), [1, 2]);
+  });
+}
+
+/** The real tokens of a padded batch as rows: t = flat positions where mask = 1 (N of B·S). */
+export interface TokenPacking {
+  /** [B·S, W] → [N, W]: rows t. */
+  pack(x: Value): Value;
+  /** [N, W] → [B·S, W]: rows t, zeros elsewhere. */
+  unpack(x: Value, width: number): Value;
+}
+
+export function tokenPacking(g: GraphBuilder, attentionMask: Value): TokenPacking {
+  return g.scope('token_packing', () => {
+    const flat = g.cast(g.reshape(attentionMask, [-1]), 'bool');
+    const slots = g.shapeOf(flat); // [B·S]
+    const where = g.transpose(g.op1('NonZero', [flat]), [1, 0]); // [N, 1]
+    const index = g.reshape(where, [-1]); // [N]
+    return {
+      pack: (x) => g.gather(x, index),
+      unpack: (x, width) => {
+        const zeros = g.op1('ConstantOfShape', [g.concat([slots, g.ints([width])], 0)], { value: { kind: 'tensor', value: { dtype: x.dtype, dims: [1], data: x.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } } });
+        return g.op1('ScatterND', [zeros, where, x]);
+      },
+    };
   });
 }
 
@@ -97,16 +128,18 @@ export interface EncoderStackHooks {
 }
 
 /**
- * The post-LN layer stack on embeddings h0 [B, S, H]: returns token embeddings [B, S, H].
- * `ids` gives the batch shape.
+ * The post-LN layer stack on embeddings h0 [B, S, H] under attention mask [B, S]: returns token
+ * embeddings [B, S, H] (zeros at padded positions when packed). `ids` gives the batch shape.
  */
-export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource, ids: Value, h0: Value, maskAdd: Value, opts: EncoderOptions, hooks: EncoderStackHooks): Value {
+export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource, ids: Value, h0: Value, attentionMask: Value, opts: EncoderOptions, hooks: EncoderStackHooks): Value {
+  const maskAdd = extendedAttentionMask(g, attentionMask);
   const H = c.hiddenSize;
   const heads = c.numAttentionHeads;
   const dh = H / heads;
   const idsShape = ids.shape ?? ['batch', 'seq'];
   const dims = g.shapeOf(ids);
-  const rows = opts.tokenRows;
+  const rows = opts.tokenRows || opts.packTokens;
+  const packing = opts.packTokens ? tokenPacking(g, attentionMask) : null;
   const headShape = rows ? g.concat([dims, g.ints([heads, dh])], 0) : null;
   const toHeads = (t: Value, perm: number[]): Value => {
     if (!headShape) return g.transpose(g.reshape(t, [0, 0, heads, dh]), perm);
@@ -115,9 +148,10 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
     return g.transpose(r, perm);
   };
   const rowLayout: DropoutSite['layout'] = rows ? 'rows' : 'tokens3d';
-  const drop = (x: Value, p: number, layout: DropoutSite['layout']): Value => dropout(g, x, p, opts, layout, H, heads);
+  const drop = (x: Value, p: number, layout: DropoutSite['layout']): Value => dropout(g, x, p, opts, layout, H, heads, layout === 'rows' ? packing ?? undefined : undefined);
   const scale = 1 / Math.sqrt(dh);
   let h = rows ? g.reshape(h0, [-1, H]) : h0;
+  if (packing) h = packing.pack(h);
   for (let l = 0; l < c.numHiddenLayers; l++) {
     const n = hooks.names(l);
     const x = h;
@@ -128,7 +162,9 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
         let v: Value;
         if (opts.fuseQkv) {
           const qkv = w.linear([`${n.query}.weight`, `${n.key}.weight`, `${n.value}.weight`], [`${n.query}.bias`, `${n.key}.bias`, `${n.value}.bias`], [scale, 1, 1]);
-          [q, k, v] = g.split(g.linear(x, qkv.weight, qkv.bias), [H, H, H], rows ? 1 : 2);
+          const fused = g.linear(x, qkv.weight, qkv.bias);
+          // packed: one scatter of the fused [N, 3H] rows, then the split
+          [q, k, v] = g.split(packing ? packing.unpack(fused, 3 * H) : fused, [H, H, H], rows ? 1 : 2);
         } else {
           const lq = w.linear([`${n.query}.weight`], [`${n.query}.bias`]);
           const lk = w.linear([`${n.key}.weight`], [`${n.key}.bias`]);
@@ -136,6 +172,7 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
           q = g.mul(g.linear(x, lq.weight, lq.bias), g.scalar(scale));
           k = g.linear(x, lk.weight, lk.bias);
           v = g.linear(x, lv.weight, lv.bias);
+          if (packing) [q, k, v] = [q, k, v].map((t) => packing.unpack(t, H));
         }
         const qh = toHeads(q, [0, 2, 1, 3]); // [B, A, S, d]
         const kt = toHeads(k, [0, 2, 3, 1]); // [B, A, d, S]
@@ -145,7 +182,8 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
         if (bias) scores = g.add(scores, bias);
         const probs = drop(g.softmax(scores, -1), c.attentionProbsDropoutProb, 'attention');
         const ctxh = g.matMul(probs, vh); // [B, A, S, d]
-        const merged = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), rows ? [-1, H] : [0, 0, H]);
+        const padded = g.reshape(g.transpose(ctxh, [0, 2, 1, 3]), rows ? [-1, H] : [0, 0, H]);
+        const merged = packing ? packing.pack(padded) : padded;
         const o = w.linear([`${n.attentionOut}.weight`], [`${n.attentionOut}.bias`]);
         const out = drop(g.linear(merged, o.weight, o.bias), c.hiddenDropoutProb, rowLayout);
         return g.layerNorm(g.add(out, x), w.tensor(`${n.attentionNorm}.weight`), w.tensor(`${n.attentionNorm}.bias`), c.layerNormEps);
@@ -160,7 +198,7 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
     });
   }
   if (!rows) return h;
-  const tokens = g.reshapeTo(h, g.concat([dims, g.ints([H])], 0));
+  const tokens = g.reshapeTo(packing ? packing.unpack(h, H) : h, g.concat([dims, g.ints([H])], 0));
   tokens.shape = [idsShape[0], idsShape[1], H];
   return tokens;
 }

@@ -11,7 +11,7 @@ import type { Value } from '../../../graph/ir.js';
 import type { Features } from '../../features.js';
 import type { ParamSource } from '../../params.js';
 import type { EncoderOptions } from '../architecture.js';
-import { dropout, extendedAttentionMask, postLnEncoder } from '../layers.js';
+import { dropout, postLnEncoder } from '../layers.js';
 import type { BertConfig } from './config.js';
 import { bertLayerNames, WORD_EMBEDDINGS } from './weights.js';
 
@@ -26,6 +26,5 @@ export function bertEncoder(g: GraphBuilder, c: BertConfig, w: ParamSource, f: F
     const ln = g.layerNorm(e, w.tensor('embeddings.LayerNorm.weight'), w.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
     return dropout(g, ln, c.hiddenDropoutProb, opts, 'tokens3d', c.hiddenSize, c.numAttentionHeads);
   });
-  const mask = extendedAttentionMask(g, f.attentionMask);
-  return postLnEncoder(g, c, w, f.inputIds, h0, mask, opts, { names: bertLayerNames });
+  return postLnEncoder(g, c, w, f.inputIds, h0, f.attentionMask, opts, { names: bertLayerNames });
 }

@@ -12,7 +12,7 @@ import type { Value } from '../../../graph/ir.js';
 import type { Features } from '../../features.js';
 import type { ParamSource } from '../../params.js';
 import type { EncoderOptions } from '../architecture.js';
-import { dropout, extendedAttentionMask, postLnEncoder } from '../layers.js';
+import { dropout, postLnEncoder } from '../layers.js';
 import type { DistilBertConfig } from './config.js';
 import { distilBertLayerNames, WORD_EMBEDDINGS } from './weights.js';
 
@@ -24,6 +24,5 @@ export function distilBertEncoder(g: GraphBuilder, c: DistilBertConfig, w: Param
     const ln = g.layerNorm(g.add(word, pos), w.tensor('embeddings.LayerNorm.weight'), w.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
     return dropout(g, ln, c.hiddenDropoutProb, opts, 'tokens3d', c.hiddenSize, c.numAttentionHeads);
   });
-  const mask = extendedAttentionMask(g, f.attentionMask);
-  return postLnEncoder(g, c, w, f.inputIds, h0, mask, opts, { names: distilBertLayerNames });
+  return postLnEncoder(g, c, w, f.inputIds, h0, f.attentionMask, opts, { names: distilBertLayerNames });
 }

@@ -13,7 +13,7 @@ import type { Value } from '../../../graph/ir.js';
 import type { Features } from '../../features.js';
 import type { ParamSource } from '../../params.js';
 import type { EncoderOptions } from '../architecture.js';
-import { dropout, extendedAttentionMask, postLnEncoder } from '../layers.js';
+import { dropout, postLnEncoder } from '../layers.js';
 import type { MPNetConfig } from './config.js';
 import { mpnetLayerNames, RELATIVE_BIAS, WORD_EMBEDDINGS } from './weights.js';
 
@@ -60,7 +60,6 @@ export function mpnetEncoder(g: GraphBuilder, c: MPNetConfig, w: ParamSource, f:
     const ln = g.layerNorm(g.add(word, pos), w.tensor('embeddings.LayerNorm.weight'), w.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
     return dropout(g, ln, c.hiddenDropoutProb, opts, 'tokens3d', c.hiddenSize, c.numAttentionHeads);
   });
-  const mask = extendedAttentionMask(g, f.attentionMask);
   const bias = g.scope('relative_attention_bias', () => relativeBias(g, c, w, f.inputIds));
-  return postLnEncoder(g, c, w, f.inputIds, h0, mask, opts, { names: mpnetLayerNames, attentionBias: () => bias });
+  return postLnEncoder(g, c, w, f.inputIds, h0, f.attentionMask, opts, { names: mpnetLayerNames, attentionBias: () => bias });
 }

@@ -13,7 +13,7 @@ import type { Features } from '../../features.js';
 import type { ParamSource } from '../../params.js';
 import type { EncoderOptions } from '../architecture.js';
 import { bertLayerNames, WORD_EMBEDDINGS } from '../bert/weights.js';
-import { dropout, extendedAttentionMask, postLnEncoder } from '../layers.js';
+import { dropout, postLnEncoder } from '../layers.js';
 import type { RobertaConfig } from './config.js';
 
 /** pos = cumsum(ids ≠ p)·(ids ≠ p) + p, int64 [B, S]. */
@@ -35,6 +35,5 @@ export function robertaEncoder(g: GraphBuilder, c: RobertaConfig, w: ParamSource
     const ln = g.layerNorm(e, w.tensor('embeddings.LayerNorm.weight'), w.tensor('embeddings.LayerNorm.bias'), c.layerNormEps);
     return dropout(g, ln, c.hiddenDropoutProb, opts, 'tokens3d', c.hiddenSize, c.numAttentionHeads);
   });
-  const mask = extendedAttentionMask(g, f.attentionMask);
-  return postLnEncoder(g, c, w, f.inputIds, h0, mask, opts, { names: bertLayerNames });
+  return postLnEncoder(g, c, w, f.inputIds, h0, f.attentionMask, opts, { names: bertLayerNames });
 }

@@ -1,6 +1,6 @@
 // Where a training step's time goes: onnxruntime's profiler over a few MultipleNegativesRankingLoss
-// steps of the all-MiniLM-L6-v2 shape (32 pairs × 32 tokens, dropout on, dense AdamW), the
-// steps after the first two. Per op type: the summed kernel time per step (milliseconds) and its
+// steps of the all-MiniLM-L6-v2 shape (32 pairs × 32 tokens, or with `plan: 'stsb'` shuffled
+// STS-B train pairs, max 128 tokens; dropout on, dense AdamW), the steps after the first two. Per op type: the summed kernel time per step (milliseconds) and its
 // share of onnxruntime's run time; beside it, the JavaScript side of each step (stacking ids,
 // drawing dropout masks, building feeds) and the binding's share of session.run (its wall time
 // less onnxruntime's own model_run time: wrapping feeds, binding outputs, fetching scalars).
@@ -13,9 +13,9 @@ import { createLoss } from '../src/losses/index.js';
 import { StepRunner, type StepTimings } from '../src/training/step_runner.js';
 import { breakdown, type TraceEvent } from '../src/runtime/profile.js';
 import { TOKENIZER } from './common.js';
-import { fixedPlan } from './train_plan.js';
+import { fixedPlan, stsbPlan } from './train_plan.js';
 
-export async function profileBench(o: { threads: number; steps: number; len?: number }): Promise<Record<string, unknown>> {
+export async function profileBench(o: { threads: number; steps: number; len?: number; plan?: 'fixed' | 'stsb' }): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
   try {
     const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
@@ -24,7 +24,7 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
     const model = await SentenceTransformer.load(join(dir, 'model'));
     const len = o.len ?? 32;
     const warm = 2;
-    const plan = fixedPlan(32, len, o.steps, warm);
+    const plan = o.plan === 'stsb' ? stsbPlan(model.tokenizer, 'MultipleNegativesRankingLoss', o.steps, warm) : fixedPlan(32, len, o.steps, warm);
     const st = new StepRunner(model, createLoss('MultipleNegativesRankingLoss', {}), {
       learningRate: 2e-5, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1, dropoutSeed: 42, freezeWordEmbeddings: false,
       threads: o.threads, session: { profile: true, profilePrefix: join(dir, 'trace') },
@@ -49,7 +49,7 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
     const wall = walls.reduce((a, x) => a + x, 0) / walls.length;
     const run = mean('run');
     return {
-      workload: `MultipleNegativesRankingLoss, 32 pairs × ${len} tokens, dense AdamW, dropout on, ${o.threads} threads; mean of ${walls.length} steps after ${warm} warm-up steps`,
+      workload: `MultipleNegativesRankingLoss, 32 pairs × ${o.plan === 'stsb' ? 'shuffled STS-B train (max 128)' : `${len} tokens`}, dense AdamW, dropout on, ${o.threads} threads; mean of ${walls.length} steps after ${warm} warm-up steps`,
       step_wall_ms: +wall.toFixed(1),
       javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), scatter: mean('scatter'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
       onnxruntime_model_run_ms: b.modelRunMs,

@@ -1,8 +1,8 @@
 // Token packing (layers.ts `packTokens`): the encoder's row-wise work on the real tokens only
 // gives the same embeddings as the padded layout, for every family (MPNet's shared relative
-// attention bias included), and the same training — losses and weights after ten steps with
-// dropout on (the fed keep-masks are the padded layout's, picked by row) — as the padded graph.
-// SENTENCEKIT_PACK=0 builds the padded graph.
+// attention bias included), and the same training — losses and weights after ten steps — as
+// the padded graph (dropout off: packed sites draw keep-masks for the real tokens only, so the
+// two layouts draw different masks). SENTENCEKIT_PACK=0 builds the padded graph.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,12 +64,12 @@ for (const arch of ['bert', 'mpnet', 'roberta', 'distilbert']) {
   });
 }
 
-test('training on packed tokens follows the padded graph: ten steps with dropout, same losses and weights', async () => {
+test('training on packed tokens follows the padded graph: ten steps, same losses and weights', async () => {
   const c = TRAIN_CASES.find((x) => x.name === 'MultipleNegativesRankingLoss')!;
   const run = (on: boolean): Promise<{ losses: number[]; weights: Float32Array[] }> =>
     withPacking(on, async () => {
       const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...TRAIN_MODEL, layers: 2 });
-      const args = { epochs: 1, batchSize: 6, learningRate: 1e-3, warmupSteps: 2, weightDecay: 0.01, shuffle: false, dropout: true, saveSteps: null, logSteps: 1, threads: 1 };
+      const args = { epochs: 1, batchSize: 6, learningRate: 1e-3, warmupSteps: 2, weightDecay: 0.01, shuffle: false, dropout: false, saveSteps: null, logSteps: 1, threads: 1 };
       const r = await new Trainer({ model, trainDataset: { examples: trainExamples(c).slice(0, 60) }, loss: createLoss('MultipleNegativesRankingLoss', {}), args, progress: false }).train();
       return { losses: r.logHistory.filter((h) => typeof h.loss === 'number').map((h) => Number(h.loss)), weights: [...model.transformer.params.values()].map((p) => p.data.slice()) };
     });
@@ -80,6 +80,5 @@ test('training on packed tokens follows the padded graph: ten steps with dropout
   let worst = 0;
   packed.weights.forEach((w, i) => w.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - padded.weights[i][j])))));
   assert.ok(worst <= 1e-5, `weights differ by ${worst} after ten steps`);
-  // and dropout did act: a run without it ends elsewhere
-  assert.ok(packed.losses.some((x, i) => i > 0 && x !== packed.losses[0]));
+  assert.ok(packed.losses.some((x, i) => i > 0 && x !== packed.losses[0]), 'the model trains');
 });

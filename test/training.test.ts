@@ -202,11 +202,12 @@ test('with dropout on, resume continues exactly too (masks depend on seed and st
 
 test('dropout masks: keep rate 1 − p, deterministic in (seed, step), different across steps and sites', async () => {
   const { dropoutMasks } = await import('../src/training/dropout_masks.js');
-  const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }];
-  const sh = { n: 8, s: 64, hidden: 96, heads: 4 };
+  const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }, { name: 'm2', p: 0.1, layout: 'packed' as const }];
+  const sh = { n: 8, s: 64, tokens: 300, hidden: 96, heads: 4 };
   const a = dropoutMasks(sites, sh, 5, 1);
   assert.deepEqual(a.m0.dims, [512, 96]);
   assert.deepEqual(a.m1.dims, [8, 4, 64, 64]);
+  assert.deepEqual(a.m2.dims, [300, 96]);
   const rate = (t: { data: unknown }): number => { const d = t.data as Uint8Array; return d.reduce((x, y) => x + y, 0) / d.length; };
   assert.ok(Math.abs(rate(a.m0) - 0.9) < 0.005, `keep rate ${rate(a.m0)}`);
   assert.ok(Math.abs(rate(a.m1) - 0.7) < 0.005, `keep rate ${rate(a.m1)}`);

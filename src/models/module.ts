@@ -22,13 +22,14 @@ export type FeatureKind = 'ids' | 'tokens' | 'sentence';
 
 /**
  * A dropout site whose keep-mask is a graph input. Its shape, for a batch of n texts of s
- * tokens: tokens3d [n, s, width], rows [n·s, width], attention [n, heads, s, s].
+ * tokens (r of them real): tokens3d [n, s, width], rows [n·s, width], packed [r, width] (the
+ * real tokens in row order), attention [n, heads, s, s].
  */
 export interface DropoutSite {
   name: string;
   p: number;
-  layout: 'tokens3d' | 'rows' | 'attention';
-  /** Last dimension of tokens3d and rows masks (the module's hidden size). */
+  layout: 'tokens3d' | 'rows' | 'packed' | 'attention';
+  /** Last dimension of tokens3d, rows and packed masks (the module's hidden size). */
   width?: number;
   /** Heads of attention masks. */
   heads?: number;

@@ -23,6 +23,8 @@ export interface MaskShape {
   n: number;
   /** Padded tokens per text. */
   s: number;
+  /** Real tokens in the batch (the rows of packed sites). */
+  tokens: number;
   /** Width and heads for sites that do not state their own. */
   hidden?: number;
   heads?: number;
@@ -35,6 +37,7 @@ export function maskDims(site: DropoutSite, sh: MaskShape): number[] {
   switch (site.layout) {
     case 'tokens3d': return [sh.n, sh.s, width];
     case 'rows': return [sh.n * sh.s, width];
+    case 'packed': return [sh.tokens, width];
     case 'attention': return [sh.n, heads, sh.s, sh.s];
   }
 }

@@ -50,17 +50,13 @@ export function setLayerShapes(m: Map<string, number[]>, n: LayerNames, H: numbe
   m.set(`${n.outputNorm}.bias`, [H]);
 }
 
-/**
- * Dropout(x, p) in training mode, each site with its own seed or fed mask. A fed mask has the
- * site's layout over the padded batch; `pack` picks its rows for packed x.
- */
-export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptions, layout: DropoutSite['layout'], width: number, heads: number, pack?: TokenPacking): Value {
+/** Dropout(x, p) in training mode, each site with its own seed or fed mask (of x's shape). */
+export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptions, layout: DropoutSite['layout'], width: number, heads: number): Value {
   const d = opts.dropout;
   if (!d || p <= 0) return x;
   if (d.fedMasks) {
-    const fed = g.input(`dropout_mask_${d.sites.length}`, 'bool', pack ? ['tokens', width] : x.shape);
-    d.sites.push({ name: fed.name, p, layout, width, heads });
-    const mask = pack ? pack.pack(fed) : fed;
+    const mask = g.input(`dropout_mask_${d.sites.length}`, 'bool', x.shape);
+    d.sites.push({ name: mask.name, p, layout, width, heads });
     return g.where(mask, g.mul(x, g.scalar(1 / (1 - p), x.dtype)), g.scalar(0, x.dtype));
   }
   const seed = d.nextSeed();
@@ -147,8 +143,8 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
     r.shape = [idsShape[0], idsShape[1], heads, dh];
     return g.transpose(r, perm);
   };
-  const rowLayout: DropoutSite['layout'] = rows ? 'rows' : 'tokens3d';
-  const drop = (x: Value, p: number, layout: DropoutSite['layout']): Value => dropout(g, x, p, opts, layout, H, heads, layout === 'rows' ? packing ?? undefined : undefined);
+  const rowLayout: DropoutSite['layout'] = packing ? 'packed' : rows ? 'rows' : 'tokens3d';
+  const drop = (x: Value, p: number, layout: DropoutSite['layout']): Value => dropout(g, x, p, opts, layout, H, heads);
   const scale = 1 / Math.sqrt(dh);
   let h = rows ? g.reshape(h0, [-1, H]) : h0;
   if (packing) h = packing.pack(h);

@@ -2,9 +2,12 @@
 // on STS-B train with CoSENTLoss — with our Trainer and with the PyTorch reference trainer on
 // exactly the same batches (same order, same truncation, dropout off) — and prints the STS-B
 // dev Spearman (cosine) of the untrained model and of both trained ones, with their run times.
-//   npm run build && node dist/scripts/compare_learning.js [--hidden 128 --layers 2 --heads 4 --intermediate 512 --epochs 2]
+// The reference runs on the repository's .venv (bash scripts/python_env.sh: torch 2.13) where it
+// exists, else on /usr/bin/python3; --torch no runs ours alone.
+//   npm run build && node dist/scripts/compare_learning.js [--hidden 128 --layers 2 --heads 4 --intermediate 512 --epochs 2] [--torch yes|no]
 
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +23,7 @@ import { readSafetensors, writeSafetensors } from '../src/models/safetensors.js'
 const { values } = parseArgs({ options: {
   hidden: { type: 'string', default: '128' }, layers: { type: 'string', default: '2' }, heads: { type: 'string', default: '4' },
   intermediate: { type: 'string', default: '512' }, epochs: { type: 'string', default: '2' }, lr: { type: 'string', default: '1e-4' },
-  'batch-size': { type: 'string', default: '16' }, 'max-seq-length': { type: 'string', default: '64' }, torch: { type: 'boolean', default: true },
+  'batch-size': { type: 'string', default: '16' }, 'max-seq-length': { type: 'string', default: '64' }, torch: { type: 'string', default: 'yes' },
 } });
 const SHARED = resolve('..', 'shared');
 const shape = { hidden: Number(values.hidden), layers: Number(values.layers), heads: Number(values.heads), intermediate: Number(values.intermediate) };
@@ -40,7 +43,8 @@ try {
   model.invalidate();
   const ours = (await evaluator.evaluate(model)).spearman_cosine;
   const result: Record<string, unknown> = { model: shape, args, steps: r.globalStep, untrained_spearman_cosine: untrained, sentencekit: { spearman_cosine: ours, seconds: +oursSeconds.toFixed(1), final_loss: r.trainingLoss } };
-  if (values.torch) {
+  if (values.torch !== 'yes' && values.torch !== 'no') throw new Error(`--torch must be yes or no, not "${String(values.torch)}"`);
+  if (values.torch === 'yes') {
     // the same batches as the Trainer: sampler order per epoch, texts truncated to maxSeqLength
     const L = args.maxSeqLength;
     const ids = train.examples.map((e) => e.texts.map((t) => {
@@ -64,7 +68,8 @@ try {
     const plan = { loss: { name: 'CoSENTLoss' }, optimizer: { lr: args.learningRate, weight_decay: args.weightDecay, max_grad_norm: args.maxGradNorm }, schedule: { name: 'linear', warmup_steps: Math.ceil(total * args.warmupRatio), total_steps: total }, steps };
     await writeFile(join(scratch, 'plan.json'), JSON.stringify(plan));
     const t1 = performance.now();
-    execFileSync('/usr/bin/python3', ['scripts/reference/train_reference.py', '--model', initDir, '--plan', join(scratch, 'plan.json'), '--out', join(scratch, 'torch'), '--threads', '2'], { stdio: 'inherit' });
+    const python = existsSync('.venv/bin/python') ? '.venv/bin/python' : '/usr/bin/python3';
+    execFileSync(python, ['scripts/reference/train_reference.py', '--model', initDir, '--plan', join(scratch, 'plan.json'), '--out', join(scratch, 'torch'), '--threads', '2'], { stdio: 'inherit' });
     const torchSeconds = (performance.now() - t1) / 1000;
     // the reference's weights into a copy of the initial model directory
     const torchDir = join(scratch, 'torch-model');

@@ -18,7 +18,8 @@ from the Rust `tokenizers` binding:
   Each variant is stored as the top-level tokenizer.json keys that differ from the saved file,
   with the charsmap written as SAME_CHARSMAP (the saved file's own) to keep the goldens small.
   For transformers5 also: ids truncated to 16 tokens, and padded batches with attention masks
-  (as transformers' tokenizer(texts, padding=True) returns them).
+  (as transformers' tokenizer(texts, padding=True, truncation=True) returns them: at most
+  model_max_length = 128 tokens, as sentence-transformers feeds a model).
 
 Needs only sentencepiece, protobuf, transformers and tokenizers (no torch):
   python3 -m venv /tmp/spmvenv && /tmp/spmvenv/bin/pip install sentencepiece protobuf transformers tokenizers
@@ -196,7 +197,7 @@ def main():
                 entry['truncated'] = [reloaded(t, truncation=True, max_length=TRUNCATE_AT)['input_ids'] for t in texts]
                 batches = []
                 for i in range(0, len(texts), BATCH):
-                    enc = reloaded(texts[i:i + BATCH], padding=True)
+                    enc = reloaded(texts[i:i + BATCH], padding=True, truncation=True)
                     batches.append({'input_ids': enc['input_ids'], 'attention_mask': enc['attention_mask']})
                 entry['batches'] = batches
             goldens['variants'][name] = entry

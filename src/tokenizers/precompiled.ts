@@ -23,6 +23,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Rust looks a grapheme up whole only below this many UTF-8 bytes. */
 const WHOLE_GRAPHEME_BYTES = 6;
 const CACHE_LIMIT = 50_000;
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** The darts-clone trie and the replacement strings of one precompiled_charsmap. */
 export class PrecompiledCharsmap {
@@ -107,6 +108,9 @@ export class PrecompiledNormalizer extends hfLib.Normalizer {
   private readonly charsmap: PrecompiledCharsmap;
   /** grapheme → its normalized form (graphemes repeat a lot in real text). */
   private readonly cache = new Map<string, string>();
+  /** The normalized form of each ASCII character as a grapheme of its own, and of "\r\n". */
+  private readonly ascii: string[];
+  private readonly crlf: string;
 
   constructor(config: { precompiled_charsmap?: unknown }, where: string) {
     super(config);
@@ -118,9 +122,12 @@ export class PrecompiledNormalizer extends hfLib.Normalizer {
       );
     }
     this.charsmap = new PrecompiledCharsmap(raw, where);
+    this.ascii = Array.from({ length: 128 }, (_, c) => this.normalizeGrapheme(String.fromCharCode(c)));
+    this.crlf = this.normalizeGrapheme('\r\n');
   }
 
   override normalize(text: string): string {
+    if (ASCII.test(text)) return this.normalizeAscii(text);
     let out = '';
     for (const { segment } of GRAPHEMES.segment(text)) {
       let norm = this.cache.get(segment);
@@ -129,6 +136,21 @@ export class PrecompiledNormalizer extends hfLib.Normalizer {
         if (this.cache.size < CACHE_LIMIT) this.cache.set(segment, norm);
       }
       out += norm;
+    }
+    return out;
+  }
+
+  /** In ASCII text every character is a grapheme of its own, except "\r\n", which is one (UAX #29 GB3). */
+  private normalizeAscii(text: string): string {
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a) {
+        out += this.crlf;
+        i++;
+      } else {
+        out += this.ascii[c]!;
+      }
     }
     return out;
   }

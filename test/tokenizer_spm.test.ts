@@ -108,6 +108,26 @@ test('SentencePiece tokenizer: truncation and padded batches (ids and attention 
   });
 });
 
+test('added tokens: a normalized one matches the normalized text, lstrip/rstrip ones take White_Space (as in Rust)', async () => {
+  const added = [
+    ...(goldens.variants['hub']!.patch['added_tokens'] as unknown[]),
+    { id: 2002, content: 'ｈｅｌｌｏ', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+    { id: 2003, content: '<sep>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true },
+  ];
+  // the Hub shape: no WhitespaceSplit, which would hide what lstrip/rstrip take
+  const dir = await folderWith({ ...goldens.variants['hub']!.patch, added_tokens: added });
+  try {
+    const tok = await Tokenizer.fromDir(dir);
+    const texts = ['say hello there', 'sayhellothere', 'ｈｅｌｌｏ', 'HELLO hello', 'helloworld', 'a <sep> b', 'a\x85<sep>\ufeffb', 'x \t <sep>\u3000 y', '<sep>', 'the\x85<mask>\ufeff'];
+    const mod = require('tokenizers') as { Tokenizer: { fromFile(path: string): OracleTokenizer } };
+    const rust = (await mod.Tokenizer.fromFile(join(dir, 'tokenizer.json')).encodeBatch(texts)).map((e) => e.getIds());
+    assert.ok(rust[0]!.includes(2002) && rust[5]!.includes(2003), 'the added tokens are used');
+    assertIds(tok, texts, rust, 'added tokens');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 /** A charsmap: u32 LE trie size, the trie units, the strings blob. */
 function charsmap(units: number[], blob: Uint8Array, trieSize = units.length * 4): string {
   const buf = Buffer.alloc(4 + units.length * 4 + blob.length);

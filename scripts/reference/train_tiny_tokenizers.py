@@ -4,11 +4,11 @@ downloaded here), with the Rust `tokenizers` library, and saves them as transfor
   test/fixtures/roberta-tokenizer  byte-level BPE with RoBERTa's <s> … </s> post-processor;
   test/fixtures/mpnet-tokenizer    WordPiece over the tiny BERT vocabulary with MPNet's special
                                    tokens (<s> <pad> </s> <unk> first, <mask> last).
-(xlmr(): a SentencePiece Unigram one as XLM-RoBERTa's; its tokenizer.json's Nmt normalizer is
-not read by the tokenizer library SentenceKit uses yet, so no fixture is written from it.)
+(The architecture goldens of xlm-roberta were made with the roberta one; XLM-RoBERTa's real
+SentencePiece tokenizer, with its goldens, comes from train_spm_tokenizer.py beside this file.)
 Usage: .venv/bin/python scripts/reference/train_tiny_tokenizers.py
 """
-from tokenizers import ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
+from tokenizers import ByteLevelBPETokenizer
 from tokenizers.processors import RobertaProcessing
 import transformers
 
@@ -25,15 +25,6 @@ def roberta(out):
     tok.post_processor = RobertaProcessing(('</s>', tok.token_to_id('</s>')), ('<s>', tok.token_to_id('<s>')), add_prefix_space=False)
     fast = transformers.RobertaTokenizerFast(tokenizer_object=tok, bos_token='<s>', eos_token='</s>', sep_token='</s>', cls_token='<s>',
                                              unk_token='<unk>', pad_token='<pad>', mask_token='<mask>', model_max_length=512)
-    fast.save_pretrained(out)
-
-
-def xlmr(out):
-    tok = SentencePieceUnigramTokenizer()
-    tok.train_from_iterator(CORPUS, vocab_size=300, special_tokens=['<s>', '<pad>', '</s>', '<unk>', '<mask>'], unk_token='<unk>')
-    tok.post_processor = RobertaProcessing(('</s>', tok.token_to_id('</s>')), ('<s>', tok.token_to_id('<s>')), add_prefix_space=False)
-    fast = transformers.XLMRobertaTokenizerFast(tokenizer_object=tok, bos_token='<s>', eos_token='</s>', sep_token='</s>', cls_token='<s>',
-                                                unk_token='<unk>', pad_token='<pad>', mask_token='<mask>', model_max_length=512)
     fast.save_pretrained(out)
 
 

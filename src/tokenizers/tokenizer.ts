@@ -8,49 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as hfTokenizers from '@huggingface/tokenizers';
-
-/*
- * Typed view of the parts of @huggingface/tokenizers used here. The package's own declaration files
- * use extension-less relative imports, which NodeNext resolution cannot follow, so its exports would
- * otherwise be untyped.
- */
-interface HfBertNormalizerConfig {
-  type: 'BertNormalizer';
-  clean_text?: boolean;
-  handle_chinese_chars?: boolean;
-  strip_accents?: boolean | null;
-  lowercase?: boolean;
-}
-interface HfNormalizer {
-  (text: string): string;
-  normalize(text: string): string;
-}
-interface HfBertNormalizer extends HfNormalizer {
-  config: HfBertNormalizerConfig;
-}
-interface HfPostProcessor {
-  post_process(tokens: string[], tokensPair: string[] | null, addSpecialTokens: boolean): { tokens: string[] };
-}
-interface HfAddedToken {
-  content: string;
-  special: boolean;
-}
-interface HfTokenizer {
-  normalizer: HfNormalizer | null;
-  post_processor: HfPostProcessor | null;
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
-  decode(ids: number[], options: { skip_special_tokens: boolean }): string;
-  token_to_id(token: string): number | undefined;
-  id_to_token(id: number): string | undefined;
-  get_added_tokens_decoder(): Map<number, HfAddedToken>;
-  get_vocab(withAddedTokens: boolean): Map<string, number>;
-}
-interface HfLibrary {
-  Tokenizer: new (tokenizerJson: object, config: object) => HfTokenizer;
-  BertNormalizer: new (config: HfBertNormalizerConfig) => HfBertNormalizer;
-}
-const hfLib = hfTokenizers as unknown as HfLibrary;
+import { hfLib, type HfTokenizer } from './hf_library.js';
+import { RustCompatibleHfTokenizer } from './hf_tokenizer.js';
+import { renormalizeAddedTokens, sentencePieceNormalizer, sentencePiecePreTokenizer } from './sentencepiece_components.js';
 
 /** Options for {@link Tokenizer.fromDir}. */
 export interface TokenizerOptions {
@@ -112,6 +72,8 @@ interface LoadedParts {
 }
 
 const DEFAULT_MAX_LENGTH = 512;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
 const SANE_MAX_LENGTH = 1e6;
 const SPECIAL_TOKEN_KEYS = ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token', 'bos_token', 'eos_token'];
 /** A string that no normalizer or vocabulary turns into anything else; used to find the template's content slot. */
@@ -327,6 +289,8 @@ export class Tokenizer {
     if (typeof text !== 'string') {
       throw new TypeError(`Tokenizer input must be a string, got ${text === null ? 'null' : typeof text}.`);
     }
+    // A lone surrogate reaches the Rust tokenizers as U+FFFD (strings cross into Rust as UTF-8).
+    if (LONE_SURROGATE.test(text)) text = text.replace(LONE_SURROGATE_ALL, '\ufffd');
     return this.hf.encode(this.lowercaseInput ? text.toLowerCase() : text, { add_special_tokens: false }).ids;
   }
 
@@ -533,11 +497,21 @@ function createHfTokenizer(path: string, tokenizerJson: JsonObject, config: Json
   const json: JsonObject = { ...tokenizerJson };
   for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder']) if (!(key in json)) json[key] = null;
   if (!Array.isArray(json['added_tokens'])) json['added_tokens'] = [];
+  // SentencePiece components the library lacks (Nmt) or approximates (Precompiled, Metaspace) are ours.
+  const normalizer = sentencePieceNormalizer(json['normalizer'], path);
+  const preTokenizer = sentencePiecePreTokenizer(json['pre_tokenizer'], path);
+  if (normalizer !== null) json['normalizer'] = null;
+  if (preTokenizer !== null) json['pre_tokenizer'] = null;
   try {
-    const hf = new hfLib.Tokenizer(json, config);
+    const hf = new RustCompatibleHfTokenizer(json, config);
     if (isObject(json['normalizer']) && json['normalizer']['type'] === 'BertNormalizer' && hf.normalizer instanceof hfLib.BertNormalizer) {
       hf.normalizer = new RustCompatibleBertNormalizer(hf.normalizer.config);
     }
+    if (normalizer !== null) {
+      hf.normalizer = normalizer;
+      renormalizeAddedTokens(hf);
+    }
+    if (preTokenizer !== null) hf.pre_tokenizer = preTokenizer;
     return hf;
   } catch (err) {
     throw new Error(

@@ -38,6 +38,8 @@ export class GraphBuilder {
   private readonly scopes: string[] = [];
   private readonly used = new Set<string>();
   private readonly usedNodeNames = new Set<string>();
+  /** Symbolic dimensions made by shape inference so far (their names number from 0 in each graph). */
+  private anonDims = 0;
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
@@ -141,7 +143,7 @@ export class GraphBuilder {
     if (!schema) throw new Error(`GraphBuilder: op ${type} has no registered schema`);
     const a: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) a[k] = toAttr(v);
-    const infos = schema.infer({ inputs, attrs: a, consts: inputs.map((v) => (v ? this.consts.get(v) ?? null : null)), opset: this.opset });
+    const infos = schema.infer({ inputs, attrs: a, consts: inputs.map((v) => (v ? this.consts.get(v) ?? null : null)), opset: this.opset, freshDim: (p) => `${p}${this.anonDims++}` });
     const count = typeof outputs === 'number' ? outputs : outputs.length;
     const nodeName = this.unique(this.scoped(type), this.usedNodeNames);
     const outs: Value[] = [];

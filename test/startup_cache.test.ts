@@ -76,10 +76,15 @@ test('fresh processes: the first stores the optimised step graph, the next loads
   try {
     const off = await withEnv({ SENTENCEKIT_CACHE: root, SENTENCEKIT_STARTUP_CACHE: '0' }, () => runSteps());
     assert.deepEqual(await entries(root), [], 'SENTENCEKIT_STARTUP_CACHE=0 wrote files');
-    // two processes on an empty cache at once: both store, both finish, one whole entry remains
+    // two processes on an empty cache at once: each stores (or loads what the other stored
+    // first), both finish, one whole entry remains
     const [a, b] = await Promise.all([child(root), child(root)]);
     const c = await child(root);
-    for (const r of [a, b]) assert.deepEqual({ hits: r.stats.hits, stored: r.stats.stored, damaged: r.stats.damaged }, { hits: 0, stored: 1, damaged: 0 });
+    for (const r of [a, b]) {
+      const did = { hits: r.stats.hits, misses: r.stats.misses, stored: r.stats.stored, damaged: r.stats.damaged };
+      assert.ok([JSON.stringify({ hits: 0, misses: 1, stored: 1, damaged: 0 }), JSON.stringify({ hits: 1, misses: 0, stored: 0, damaged: 0 })].includes(JSON.stringify(did)), JSON.stringify(did));
+    }
+    assert.ok(a.stats.stored + b.stats.stored >= 1);
     assert.deepEqual({ hits: c.stats.hits, misses: c.stats.misses, stored: c.stats.stored }, { hits: 1, misses: 0, stored: 0 });
     for (const r of [a, b, c]) {
       assert.deepEqual(r.losses, off.losses);

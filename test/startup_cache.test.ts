@@ -34,13 +34,19 @@ async function entries(root: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).map((n) => join(dir, n));
 }
 
-function child(root: string): Promise<StepsResult> {
+function childRun(root: string): Promise<StepsResult & { stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [CHILD], { env: { ...process.env, SENTENCEKIT_CACHE: root, SENTENCEKIT_STARTUP_CACHE: '' }, timeout: 120_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`child failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as StepsResult);
+      else resolve({ ...(JSON.parse(stdout) as StepsResult), stderr });
     });
   });
+}
+
+async function child(root: string): Promise<StepsResult> {
+  const r = await childRun(root);
+  assert.equal(r.stderr, '');
+  return r;
 }
 
 function delta(after: StepsResult['stats'], before: StepsResult['stats']): Record<string, number> {
@@ -151,5 +157,21 @@ test('eviction keeps the newest entries within the bound and removes stale tempo
     assert.equal((await stat(join(dir, left[0]))).size, 100);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cache folder that cannot be made: training runs as without the cache, with one warning', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'sk-startup-'));
+  try {
+    const off = await withEnv({ SENTENCEKIT_CACHE: root, SENTENCEKIT_STARTUP_CACHE: '0' }, () => runSteps());
+    await writeFile(join(root, 'file'), 'not a folder');
+    const r = await childRun(join(root, 'file', 'cache'));
+    assert.deepEqual(r.losses, off.losses);
+    assert.equal(r.stateHash, off.stateHash);
+    assert.equal(r.stats.errors, 1);
+    assert.match(r.stderr, /cannot write the start-up cache in .*file[\\/]cache[\\/]optimized-models .*SENTENCEKIT_STARTUP_CACHE=0/);
+    assert.equal(r.stderr.match(/Warning/g)?.length, 1, r.stderr);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });

@@ -147,7 +147,11 @@ export async function createOptimizedCached(bytes: Uint8Array, o: ort.InferenceS
     session = await ort.InferenceSession.create(bytes, { ...o, optimizedModelFilePath: temp });
   } catch (err) {
     await removeQuietly(temp);
-    throw err;
+    // onnxruntime could not write its optimised model (a read-only or full folder), or the graph
+    // is bad: without the output path the first works and the second fails with its own error
+    const s = await ort.InferenceSession.create(bytes, o);
+    storeFailed(dir, err);
+    return s;
   }
   try {
     const optimised = await readFile(temp);

@@ -137,6 +137,31 @@ test('a damaged or truncated entry is detected and rebuilt, with the same traini
   }
 });
 
+test('the accumulated and GradCache steps load their graphs from the cache and train bit for bit as without it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'sk-startup-'));
+  try {
+    for (const strategy of ['accumulated', 'gradcache'] as const) {
+      const off = await withEnv({ SENTENCEKIT_CACHE: root, SENTENCEKIT_STARTUP_CACHE: '0' }, () => runSteps(2, strategy));
+      await withEnv({ SENTENCEKIT_CACHE: root, SENTENCEKIT_STARTUP_CACHE: undefined }, async () => {
+        const cold = await runSteps(2, strategy);
+        const warm = await runSteps(2, strategy);
+        // accumulated: the gradient and apply graphs; GradCache: embed, loss-gradient, seeded
+        // gradient and apply (the same apply graph as the accumulated step's: already stored)
+        const graphs = strategy === 'accumulated' ? 2 : 4;
+        const first = delta(cold.stats, off.stats);
+        assert.equal((first.stored ?? 0) + (first.hits ?? 0), graphs, `${strategy}: ${JSON.stringify(first)}`);
+        assert.deepEqual(delta(warm.stats, cold.stats), { hits: graphs }, strategy);
+        for (const r of [cold, warm]) {
+          assert.deepEqual(r.losses, off.losses, strategy);
+          assert.equal(r.stateHash, off.stateHash, strategy);
+        }
+      });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('eviction keeps the newest entries within the bound and removes stale temporary files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sk-evict-'));
   try {

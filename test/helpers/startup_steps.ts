@@ -1,8 +1,10 @@
 // A few optimizer steps of a tiny model (MultipleNegativesRankingLoss, dropout on, one thread,
-// fixed batches) for the start-up cache tests: the losses, every weight and moment afterwards
-// (as a hash), and the optimised-model cache's counters of this process.
+// fixed batches; or the accumulated or GradCache step) for the start-up cache tests: the losses,
+// every weight and moment afterwards (as a hash), and the optimised-model cache's counters of
+// this process.
 
 import { createHash } from 'node:crypto';
+import { CachedMultipleNegativesRankingLoss } from '../../src/losses/cached_multiple_negatives_ranking_loss.js';
 import { MultipleNegativesRankingLoss } from '../../src/losses/multiple_negatives_ranking_loss.js';
 import { SentenceTransformer } from '../../src/models/sentence_transformer.js';
 import { optimizedCacheStats } from '../../src/runtime/optimized_model_cache.js';
@@ -19,18 +21,20 @@ export interface StepsResult {
   stats: typeof optimizedCacheStats;
 }
 
-export async function runSteps(steps = 3): Promise<StepsResult> {
+export async function runSteps(steps = 3, strategy: 'plain' | 'accumulated' | 'gradcache' = 'plain'): Promise<StepsResult> {
   const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...TRAIN_MODEL });
-  const runner = new StepRunner(model, new MultipleNegativesRankingLoss(), {
+  const loss = strategy === 'gradcache' ? new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2 }) : new MultipleNegativesRankingLoss();
+  const runner = new StepRunner(model, loss, {
     learningRate: 1e-3, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-6, maxGradNorm: 1, dropoutSeed: 7, freezeWordEmbeddings: false, threads: 1,
-  });
+  }, { accumulationSteps: strategy === 'accumulated' ? 2 : 1 });
   const examples = pairExamples(4 * steps, 5);
   const losses: number[] = [];
   try {
     for (let t = 1; t <= steps; t++) {
       const batch = examples.slice((t - 1) * 4, t * 4);
       const columns = [0, 1].map((c) => batch.map((e) => model.tokenizer.encode(e.texts[c]).ids));
-      losses.push((await runner.run({ columns, labels: null }, 1e-3, t)).loss);
+      const micro = strategy === 'accumulated' ? [0, 2].map((k) => ({ columns: columns.map((c) => c.slice(k, k + 2)), labels: null })) : { columns, labels: null };
+      losses.push((await runner.run(micro, 1e-3, t)).loss);
     }
   } finally {
     await runner.close();

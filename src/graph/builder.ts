@@ -38,6 +38,10 @@ export class GraphBuilder {
   private readonly scopes: string[] = [];
   private readonly used = new Set<string>();
   private readonly usedNodeNames = new Set<string>();
+  /** Per name space, the last suffix `unique` gave each base name. */
+  private readonly lastSuffix = new Map<Set<string>, Map<string, number>>();
+  /** Symbolic dimensions made by shape inference so far (their names number from 0 in each graph). */
+  private anonDims = 0;
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
@@ -57,16 +61,24 @@ export class GraphBuilder {
     }
   }
 
-  /** Reserves a unique name in `space` (value names by default; node names live apart). */
+  /**
+   * Reserves a unique name in `space` (value names by default; node names live apart): `base`,
+   * else `base_i` with the smallest free i. The scan starts after the last i given for `base`
+   * (names are never released, so every smaller one is still taken): linear, not quadratic, in
+   * the number of nodes sharing a base name (AdamW adds hundreds of `optimizer/Mul`).
+   */
   private unique(base: string, space: Set<string> = this.used): string {
     if (!space.has(base)) {
       space.add(base);
       return base;
     }
-    for (let i = 1; ; i++) {
+    let last = this.lastSuffix.get(space);
+    if (!last) this.lastSuffix.set(space, (last = new Map()));
+    for (let i = (last.get(base) ?? 0) + 1; ; i++) {
       const n = `${base}_${i}`;
       if (!space.has(n)) {
         space.add(n);
+        last.set(base, i);
         return n;
       }
     }
@@ -141,7 +153,7 @@ export class GraphBuilder {
     if (!schema) throw new Error(`GraphBuilder: op ${type} has no registered schema`);
     const a: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) a[k] = toAttr(v);
-    const infos = schema.infer({ inputs, attrs: a, consts: inputs.map((v) => (v ? this.consts.get(v) ?? null : null)), opset: this.opset });
+    const infos = schema.infer({ inputs, attrs: a, consts: inputs.map((v) => (v ? this.consts.get(v) ?? null : null)), opset: this.opset, freshDim: (p) => `${p}${this.anonDims++}` });
     const count = typeof outputs === 'number' ? outputs : outputs.length;
     const nodeName = this.unique(this.scoped(type), this.usedNodeNames);
     const outs: Value[] = [];

@@ -1,7 +1,8 @@
 // ORT sessions built from graphs: one place that turns a Graph (or ModelProto bytes) into an
 // onnxruntime-node InferenceSession with our defaults (all graph optimisations, one intra-op
 // thread per core, intra-op threads that sleep rather than spin when idle), and a cache so the
-// same graph with the same options is compiled once.
+// same graph with the same options is compiled once (per process; with `diskCache`, onnxruntime's
+// optimised model is also kept on disk for later processes: optimized_model_cache.ts).
 
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -9,6 +10,7 @@ import ort from 'onnxruntime-node';
 import type { Graph, TensorData } from '../graph/ir.js';
 import { toModelProto } from '../graph/serialise.js';
 import { DEFAULT_OPSET } from '../graph/builder.js';
+import { createOptimizedCached, optimizedCacheEnabled } from './optimized_model_cache.js';
 import { fromOrt, toOrt } from './tensors.js';
 
 export interface SessionOptions {
@@ -32,6 +34,13 @@ export interface SessionOptions {
   cacheKey?: string;
   /** Set false to build a private session outside the cache. */
   cache?: boolean;
+  /**
+   * Keep onnxruntime's optimised model on disk, keyed by a hash of the graph bytes and options,
+   * and load it (graph optimisation off) when a later session needs the same graph: skips most of
+   * session creation for graphs whose weights are inputs (training). Default off; also off with
+   * SENTENCEKIT_STARTUP_CACHE=0, `optimizedModelPath` or `optimization: 'disabled'`.
+   */
+  diskCache?: boolean;
   /**
    * onnxruntime's CPU memory arena (default on; the training step runners turn it off).
    * SENTENCEKIT_MEM_ARENA=1/0 overrides either way. Off lowers the peak memory of large
@@ -91,11 +100,15 @@ export class Session {
 
   static async create(model: Graph | Uint8Array, opts: SessionOptions & { opset?: number } = {}): Promise<Session> {
     const bytes = model instanceof Uint8Array ? model : toModelProto(model, { opset: opts.opset ?? model.opset ?? DEFAULT_OPSET });
-    const key = opts.cacheKey ?? createHash('sha256').update(bytes).update(JSON.stringify(ortOptions(opts))).digest('hex');
-    if (opts.cache === false) return new Session(await ort.InferenceSession.create(bytes, ortOptions(opts)), key, false);
+    const o = ortOptions(opts);
+    const onDisk = opts.diskCache === true && !opts.optimizedModelPath && o.graphOptimizationLevel !== 'disabled' && optimizedCacheEnabled();
+    const make = (): Promise<ort.InferenceSession> => (onDisk ? createOptimizedCached(bytes, o) : ort.InferenceSession.create(bytes, o));
+    // a private session needs no key: hashing a model with its weights (~90 MB) costs ~80 ms
+    if (opts.cache === false) return new Session(await make(), opts.cacheKey ?? '', false);
+    const key = opts.cacheKey ?? createHash('sha256').update(bytes).update(JSON.stringify(o)).digest('hex');
     let p = cache.get(key);
     if (!p) {
-      p = ort.InferenceSession.create(bytes, ortOptions(opts)).then((s) => new Session(s, key));
+      p = make().then((s) => new Session(s, key));
       cache.set(key, p);
       p.catch(() => cache.delete(key));
     }

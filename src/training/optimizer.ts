@@ -137,7 +137,11 @@ export class AdamW {
   }
 }
 
-/** Compiled step graphs by key (shape class), each built and compiled once. */
+/**
+ * Compiled step graphs by key (shape class), each built and compiled once; onnxruntime's
+ * optimised model of each is kept on disk for later processes (the graphs hold no weights, so
+ * their key, a hash of the graph bytes, is cheap to compute; session.ts diskCache).
+ */
 export class SessionCache<B extends { bytes: Uint8Array }> {
   private readonly made = new Map<string, Promise<{ built: B; session: Session }>>();
 
@@ -147,7 +151,7 @@ export class SessionCache<B extends { bytes: Uint8Array }> {
     let p = this.made.get(key);
     if (!p) {
       const built = make();
-      p = Session.create(built.bytes, { ...this.options, cache: false }).then((session) => ({ built, session }));
+      p = Session.create(built.bytes, { ...this.options, diskCache: this.options.diskCache ?? true, cache: false }).then((session) => ({ built, session }));
       this.made.set(key, p);
     }
     return p;

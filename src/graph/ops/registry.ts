@@ -17,6 +17,12 @@ export interface InferContext {
   /** Constant data of each input when known at build time (initializers, Constant nodes). */
   consts: (TensorData | null)[];
   opset: number;
+  /**
+   * A new symbolic dimension name (`prefix` and a number), unique within the graph being built:
+   * the numbering restarts with each graph, so the same graph built twice serialises to the same
+   * bytes (what the optimised-model cache keys on).
+   */
+  freshDim(prefix: string): string;
 }
 
 export interface OpSchema {

@@ -5,9 +5,6 @@
 import type { Dim, Shape, Value } from '../ir.js';
 import { constInts, input, type InferContext, intAttr, intsAttr, normAxis, registerOp } from './registry.js';
 
-let anon = 0;
-const fresh = (p: string): string => `${p}${anon++}`;
-
 /** When `v` is Shape(y) taken whole, y's (possibly symbolic) shape. */
 function shapeOfShapeOp(v: Value | null | undefined): Dim[] | null {
   const p = v?.producer;
@@ -23,7 +20,7 @@ registerOp({
     const like = shapeOfShapeOp(ctx.inputs[1]);
     if (like) return [{ dtype: x.dtype, shape: [...like] }];
     if (target === null) return [{ dtype: x.dtype, shape: null }];
-    const out: Dim[] = target.map((d, i) => (d === 0 ? (x.shape ? x.shape[i] : fresh('d')) : d));
+    const out: Dim[] = target.map((d, i) => (d === 0 ? (x.shape ? x.shape[i] : ctx.freshDim('d')) : d));
     const neg = out.indexOf(-1);
     if (neg >= 0) {
       const known = x.shape?.every((d) => typeof d === 'number');
@@ -32,7 +29,7 @@ registerOp({
         const total = (x.shape as number[]).reduce((a, b) => a * b, 1);
         out[neg] = total / (others as number[]).reduce((a, b) => a * b, 1);
       } else {
-        out[neg] = fresh('reshape');
+        out[neg] = ctx.freshDim('reshape');
       }
     }
     return [{ dtype: x.dtype, shape: out }];
@@ -91,7 +88,7 @@ registerOp({
     let total: Dim = 0;
     for (const v of ctx.inputs) {
       const d = v!.shape![axis];
-      total = typeof total === 'number' && typeof d === 'number' ? total + d : fresh('concat');
+      total = typeof total === 'number' && typeof d === 'number' ? total + d : ctx.freshDim('concat');
     }
     out[axis] = total;
     return [{ dtype: first.dtype, shape: out }];
@@ -124,7 +121,7 @@ registerOp({
     const axes = ctx.inputs[3] ? constInts(ctx.consts[3] ?? null) : x.shape.map((_, i) => i).slice(0, starts?.length ?? 0);
     const steps = ctx.inputs[4] ? constInts(ctx.consts[4] ?? null) : null;
     const out: Dim[] = [...x.shape];
-    if (axes === null) return [{ dtype: x.dtype, shape: x.shape.map(() => fresh('slice')) }];
+    if (axes === null) return [{ dtype: x.dtype, shape: x.shape.map(() => ctx.freshDim('slice')) }];
     axes.forEach((a, k) => {
       const ax = normAxis(a, x.shape!.length);
       const d = x.shape![ax];
@@ -147,7 +144,7 @@ registerOp({
       } else if (st === -1 && s === -1 && e !== undefined && e <= -(2 ** 62)) {
         out[ax] = d;
       } else {
-        out[ax] = fresh('slice');
+        out[ax] = ctx.freshDim('slice');
       }
     });
     return [{ dtype: x.dtype, shape: out }];
@@ -177,7 +174,7 @@ registerOp({
   op: 'Shape',
   infer(ctx) {
     const x = input(ctx, 0, 'Shape');
-    if (x.shape === null) return [{ dtype: 'int64', shape: [fresh('rank')] }];
+    if (x.shape === null) return [{ dtype: 'int64', shape: [ctx.freshDim('rank')] }];
     const start = intAttr(ctx.attrs, 'start', 0);
     const r = x.shape.length;
     const endA = ctx.attrs.end && ctx.attrs.end.kind === 'int' ? ctx.attrs.end.value : r;
@@ -200,13 +197,13 @@ registerOp({
       const axis = normAxis(intAttr(ctx.attrs, 'axis', 0), x.shape.length);
       const out = [...x.shape];
       const d = x.shape[axis];
-      out[axis] = sizes ? sizes[k] : typeof d === 'number' ? d / count : fresh('split');
+      out[axis] = sizes ? sizes[k] : typeof d === 'number' ? d / count : ctx.freshDim('split');
       return { dtype: x.dtype, shape: out };
     });
   },
 });
 
-registerOp({ op: 'Range', infer: (ctx) => [{ dtype: input(ctx, 0, 'Range').dtype, shape: [fresh('range')] }] });
+registerOp({ op: 'Range', infer: (ctx) => [{ dtype: input(ctx, 0, 'Range').dtype, shape: [ctx.freshDim('range')] }] });
 
 registerOp({
   op: 'ConstantOfShape',
@@ -219,7 +216,7 @@ registerOp({
     let shape: Shape = dims;
     if (shape === null) {
       const r = shp ? shp[0] : null;
-      shape = typeof r === 'number' ? Array.from({ length: r }, () => fresh('d')) : null;
+      shape = typeof r === 'number' ? Array.from({ length: r }, () => ctx.freshDim('d')) : null;
     }
     return [{ dtype, shape }];
   },
@@ -239,18 +236,18 @@ registerOp({
   infer(ctx) {
     const x = input(ctx, 0, 'Tile');
     const reps = constInts(ctx.consts[1] ?? null);
-    if (x.shape === null || reps === null) return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => fresh('tile')) : null }];
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d * reps[i] : reps[i] === 1 ? d : fresh('tile'))) }];
+    if (x.shape === null || reps === null) return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => ctx.freshDim('tile')) : null }];
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d * reps[i] : reps[i] === 1 ? d : ctx.freshDim('tile'))) }];
   },
 });
 
 registerOp({ op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });
-registerOp({ op: 'Pad', infer: (ctx) => { const x = input(ctx, 0, 'Pad'); return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => fresh('pad')) : null }]; } });
+registerOp({ op: 'Pad', infer: (ctx) => { const x = input(ctx, 0, 'Pad'); return [{ dtype: x.dtype, shape: x.shape ? x.shape.map(() => ctx.freshDim('pad')) : null }]; } });
 registerOp({
   op: 'NonZero',
   infer(ctx) {
     const x = input(ctx, 0, 'NonZero');
-    return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : fresh('rank'), fresh('nonzero')] }];
+    return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : ctx.freshDim('rank'), ctx.freshDim('nonzero')] }];
   },
 });
 

@@ -2,21 +2,31 @@
 // for every case of test/fixtures/arch_cases.ts, creates our model (as create-model --arch
 // does), saves it, and runs scripts/reference/arch_reference.py with the real transformers and
 // sentence-transformers (.venv from scripts/python_env.sh) on it.
-// Run by hand after changing a case:  npm run build && node dist/scripts/make_arch_goldens.js
+// Run by hand after changing a case:  npm run build && node dist/scripts/make_arch_goldens.js [--only xlm-roberta,…]
+// (--only remakes the named cases and keeps the others' goldens and folders as they are)
 
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { ARCH_CASES, ARCH_TEXTS, ARCH_TRAIN, archTrainExamples } from '../test/fixtures/arch_cases.js';
 
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only ? values.only.split(',') : null;
+for (const a of only ?? []) if (!ARCH_CASES.some((c) => c.arch === a)) throw new Error(`--only: no case "${a}" (cases: ${ARCH_CASES.map((c) => c.arch).join(', ')})`);
 const scratch = await mkdtemp(join(tmpdir(), 'sk-arch-goldens-'));
+const kept = only ? (JSON.parse(await readFile('test/fixtures/arch_goldens.json', 'utf8')) as { cases: Record<string, unknown> }).cases : {};
 const cases: Record<string, unknown> = {};
 try {
   await writeFile(join(scratch, 'texts.json'), JSON.stringify(ARCH_TEXTS));
   await writeFile(join(scratch, 'train.json'), JSON.stringify({ ...ARCH_TRAIN, examples: archTrainExamples() }));
   for (const c of ARCH_CASES) {
+    if (only && !only.includes(c.arch)) {
+      cases[c.arch] = kept[c.arch];
+      continue;
+    }
     const ours = join(scratch, c.arch);
     const tokenizer = join('test/fixtures', c.tokenizer);
     const model = await SentenceTransformer.create({ tokenizerDir: tokenizer, arch: c.arch, ...c.create });

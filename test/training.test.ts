@@ -200,6 +200,26 @@ test('with dropout on, resume continues exactly too (masks depend on seed and st
   }
 });
 
+test('dropout masks: with the texts\' lengths, attention masks draw the real query × key blocks only and keep the padding', async () => {
+  const { dropoutMasks } = await import('../src/training/dropout_masks.js');
+  const sites = [{ name: 'a', p: 0.3, layout: 'attention' as const }];
+  const lengths = [5, 64, 1, 30];
+  const sh = { n: 4, s: 64, tokens: 100, hidden: 8, heads: 3, lengths };
+  const m = dropoutMasks(sites, sh, 9, 4).a;
+  assert.deepEqual(m.dims, [4, 3, 64, 64]);
+  const d = m.data as Uint8Array;
+  let real = 0;
+  let kept = 0;
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 3; h++) for (let q = 0; q < 64; q++) for (let k = 0; k < 64; k++) {
+    const v = d[((r * 3 + h) * 64 + q) * 64 + k];
+    if (q < lengths[r] && k < lengths[r]) { real++; kept += v; } else assert.equal(v, 1, `padding at text ${r}, head ${h}, ${q} × ${k}`);
+  }
+  assert.equal(real, 3 * (25 + 4096 + 1 + 900));
+  assert.ok(Math.abs(kept / real - 0.7) < 0.01, `keep rate ${kept / real}`);
+  assert.deepEqual(dropoutMasks(sites, sh, 9, 4).a.data, d);
+  assert.notDeepEqual(dropoutMasks(sites, sh, 9, 5).a.data, d);
+});
+
 test('dropout masks: keep rate 1 − p, deterministic in (seed, step), different across steps and sites', async () => {
   const { dropoutMasks } = await import('../src/training/dropout_masks.js');
   const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }, { name: 'm2', p: 0.1, layout: 'packed' as const }];

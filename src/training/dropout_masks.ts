@@ -2,6 +2,9 @@
 // (run seed, optimizer step, micro-batch, site), so a run resumed from a checkpoint draws exactly
 // the masks an uninterrupted run would. An element is kept when a 32-bit draw u satisfies
 // u ≥ p·2³² (probability 1 − p, to within 2⁻³²); kept values are scaled by 1/(1 − p) in-graph.
+// Given the texts' lengths (right padding), attention masks are drawn for the real
+// query × key block of each text only; the padded positions are 1 (their probabilities are 0,
+// or their rows are discarded), so the draws scale with real tokens, not padded ones.
 
 import type { TensorData } from '../graph/ir.js';
 import type { DropoutSite } from '../models/module.js';
@@ -25,6 +28,8 @@ export interface MaskShape {
   s: number;
   /** Real tokens in the batch (the rows of packed sites). */
   tokens: number;
+  /** Real tokens of each text (right padding); attention masks then draw the real blocks only. */
+  lengths?: readonly number[];
   /** Width and heads for sites that do not state their own. */
   hidden?: number;
   heads?: number;
@@ -42,6 +47,19 @@ export function maskDims(site: DropoutSite, sh: MaskShape): number[] {
   }
 }
 
+/** Draws data[from, from + count) (1 = keep) from the xorshift32 state x; returns the new state. */
+function draw(data: Uint8Array, from: number, count: number, threshold: number, state: number): number {
+  let x = state;
+  const end = from + count;
+  for (let i = from; i < end; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = x >>> 0 >= threshold ? 1 : 0;
+  }
+  return x;
+}
+
 /** The keep-masks of every site for one forward pass. */
 export function dropoutMasks(sites: readonly DropoutSite[], sh: MaskShape, seed: number, step: number, micro = 0): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
@@ -51,12 +69,15 @@ export function dropoutMasks(sites: readonly DropoutSite[], sh: MaskShape, seed:
     const data = new Uint8Array(len);
     const threshold = Math.floor(site.p * 4294967296);
     let x = mix(seed, step, micro, k);
-    for (let i = 0; i < len; i++) {
-      // xorshift32
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      data[i] = x >>> 0 >= threshold ? 1 : 0;
+    if (site.layout === 'attention' && sh.lengths) {
+      const [n, heads, s] = dims;
+      data.fill(1);
+      for (let r = 0; r < n; r++) {
+        const L = sh.lengths[r];
+        for (let h = 0; h < heads; h++) for (let q = 0; q < L; q++) x = draw(data, ((r * heads + h) * s + q) * s, L, threshold, x);
+      }
+    } else {
+      draw(data, 0, len, threshold, x);
     }
     out[site.name] = { dtype: 'bool', dims, data };
   });

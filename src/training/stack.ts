@@ -1,11 +1,13 @@
 // Token-id rows of one forward pass stacked into right-padded int64 input_ids and
-// attention_mask [rows, longest], with the count of real tokens.
+// attention_mask [rows, longest], with the count of real tokens and each row's length.
 
 export interface StackedRows {
   ids: BigInt64Array;
   mask: BigInt64Array;
   dims: [number, number];
   tokens: number;
+  /** Real tokens of each row. */
+  lengths: number[];
 }
 
 export function stackRows(rows: readonly (readonly number[])[], padId: number): StackedRows {
@@ -20,5 +22,5 @@ export function stackRows(rows: readonly (readonly number[])[], padId: number): 
     }
     tokens += r.length;
   });
-  return { ids, mask, dims: [rows.length, S], tokens };
+  return { ids, mask, dims: [rows.length, S], tokens, lengths: rows.map((r) => r.length) };
 }

@@ -42,7 +42,7 @@ export class Accumulator {
     };
     if (labels) feeds.labels = labels;
     if (embGrad) feeds.emb_grad = { dtype: 'float32', dims: [rows.length, model.dimension], data: embGrad };
-    if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: st.dims[0], s: st.dims[1], tokens: st.tokens }, o.dropoutSeed, step, micro));
+    if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: st.dims[0], s: st.dims[1], tokens: st.tokens, lengths: st.lengths }, o.dropoutSeed, step, micro));
     paramFeeds(built.inputs, feeds);
     const into: Record<string, TensorData> = {};
     for (const p of built.updated) {

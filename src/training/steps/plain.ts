@@ -39,7 +39,7 @@ export class PlainStep implements StepStrategy {
     };
     if (batch.labels) feeds.labels = batch.labels;
     const t1 = performance.now();
-    if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: N, s: S, tokens: st.tokens }, o.dropoutSeed, t));
+    if (built.dropoutSites.length && o.dropoutSeed !== null) Object.assign(feeds, dropoutMasks(built.dropoutSites, { n: N, s: S, tokens: st.tokens, lengths: st.lengths }, o.dropoutSeed, t));
     const t2 = performance.now();
     paramFeeds(built.inputs, feeds);
     const into: Record<string, TensorData> = {};

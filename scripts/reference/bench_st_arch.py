@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Encode throughput peer for bench/arch_bench.ts: the real sentence-transformers loading a
 folder unchanged, float32 on CPU with --threads threads, encode(texts, batch_size) timed
-(best of --repeat after one warm-up pass). Writes {"seconds", "versions"} to --out.
+(best of --repeat after one warm-up pass). Writes {"seconds", "versions", "embeddings"} to
+--out (the embeddings of the last pass, float32 as lists, for the parity check at full size).
 
 Usage: .venv/bin/python scripts/reference/bench_st_arch.py --model DIR --texts TEXTS.json \
          --threads 2 --batch-size 32 --repeat 3 --out OUT.json
@@ -30,6 +31,7 @@ with torch.inference_mode():
     best = float('inf')
     for _ in range(int(a.repeat)):
         t0 = time.perf_counter()
-        model.encode(texts, batch_size=bs)
+        emb = model.encode(texts, batch_size=bs, convert_to_numpy=True)
         best = min(best, time.perf_counter() - t0)
-json.dump({'seconds': best, 'versions': {'sentence_transformers': sentence_transformers.__version__, 'torch': torch.__version__}}, open(a.out, 'w'))
+json.dump({'seconds': best, 'embeddings': emb.astype('float64').tolist(),
+           'versions': {'sentence_transformers': sentence_transformers.__version__, 'torch': torch.__version__}}, open(a.out, 'w'))

@@ -40,6 +40,7 @@ interface UsearchIndex {
   capacity(): number;
   save(path: string): void;
   load(path: string): void;
+  view(path: string): void;
 }
 
 interface UsearchModule {
@@ -47,6 +48,9 @@ interface UsearchModule {
 }
 
 const require = createRequire(import.meta.url);
+
+/** Rows per call into the library's add (one normalised copy of this many rows at a time). */
+const ADD_PIECE = 8192;
 
 function positive(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -99,7 +103,7 @@ export class UsearchEngine implements AnnEngine {
 
   /** Unit-length copies of the rows for the cosine graph (the vectors themselves for dot). */
   private prepare(v: Float32Array, rows: number): Float32Array {
-    if (this.metric !== 'cosine') return v;
+    if (this.metric !== 'cosine') return v.length === rows * this.dim ? v : v.subarray(0, rows * this.dim);
     const dim = this.dim;
     const out = v.slice(0, rows * dim);
     for (let r = 0; r < rows; r++) {
@@ -111,11 +115,15 @@ export class UsearchEngine implements AnnEngine {
     return out;
   }
 
+  /** Inserts in pieces of ADD_PIECE rows, so that the normalised copy stays small whatever the batch. */
   add(rows: Int32Array, vectors: Float32Array): void {
-    if (rows.length === 0) return;
-    const keys = new BigUint64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) keys[i] = BigInt(rows[i]);
-    this.index.add(keys, this.prepare(vectors, rows.length), this.threads);
+    const dim = this.dim;
+    for (let s = 0; s < rows.length; s += ADD_PIECE) {
+      const e = Math.min(rows.length, s + ADD_PIECE);
+      const keys = new BigUint64Array(e - s);
+      for (let i = s; i < e; i++) keys[i - s] = BigInt(rows[i]);
+      this.index.add(keys, this.prepare(vectors.subarray(s * dim, e * dim), e - s), this.threads);
+    }
   }
 
   remove(rows: Int32Array): void {
@@ -175,9 +183,14 @@ export class UsearchEngine implements AnnEngine {
     this.index.save(path);
   }
 
-  load(path: string): void {
+  load(path: string, view = false): void {
     this.index = this.make();
-    this.index.load(path);
+    if (view) this.index.view(path);
+    else this.index.load(path);
+  }
+
+  reset(): void {
+    this.index = this.make();
   }
 
   stats(): Record<string, unknown> {

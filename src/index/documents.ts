@@ -1,7 +1,9 @@
 // The documents of an embedded index in memory, and the input checks every backend shares.
 // Rows are numbered in the order written and never renumbered (an ANN structure keys its
 // vectors by row): upserting an id appends a row and retires the id's previous row; removing
-// retires it. Field types are counted over live documents, so that a filter on a field no
+// retires it. The float32 vectors live in blocks of STORE_BLOCK_ROWS rows that are never
+// reallocated (only the newest block starts small and doubles), so the store holds one copy of
+// the data plus at most one block. Field types are counted over live documents, so that a filter on a field no
 // stored document has is refused (see filter.ts). checkBatch refuses, before anything is
 // stored: ids that are not non-empty strings or repeat within the batch, vectors of another
 // dimension, non-finite components, metadata that is not a flat object of string, finite

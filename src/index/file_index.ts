@@ -5,7 +5,10 @@
 // the engine is asked for k' = k·live/matching·2 candidates (doubled until k pass the filter),
 // and exact scoring takes over when k' would exceed half the index. upsert and remove change
 // memory only; flush() commits them as one segment, so that a process killed at any point
-// reopens at its last flush. Takes the folder, the dimension, metric, model and an engine.
+// reopens at its last flush. Memory: one float32 copy of the vectors (the store's blocks); a
+// commit writes the new rows' vectors straight from those blocks, tail segments are merged by
+// concatenating their files on disk, and reopening replays segments in batches, so neither
+// holds a second copy of the data. Takes the folder, the dimension, metric, model and an engine.
 
 import { mkdir } from 'node:fs/promises';
 import { ExactIndex } from './exact_search.js';

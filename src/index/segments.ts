@@ -6,6 +6,10 @@
 //                       or {"op":"del","id"}
 //   seg-NNNNNN.f32      the put operations' vectors, float32 little-endian, in the same order
 //   ann-NNNNNN.bin      optional: a backend's ANN structure covering every segment up to seq NNNNNN
+// Segments are written in pieces from the caller's memory, merged by concatenating two
+// consecutive segments' files on disk (4 MiB at a time, each source checked against the
+// manifest as it is read), and read back in batches of operations with their vectors: memory
+// per file operation is a few MiB whatever the segment's size.
 // Reopening replays the segments in order; files the manifest does not name (left by a write
 // that was killed before its commit) are ignored and removed at the next commit. A file whose
 // size or hash differs from the manifest is reported as truncated or corrupt.

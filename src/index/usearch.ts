@@ -6,7 +6,9 @@
 // 'f16'); with 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored
 // vectors (rescore × k candidates, default 4), so scores are exact and the graph is 4× smaller.
 // For cosine the graph receives L2-normalised copies (components in [−1, 1], as int8 needs;
-// cosine does not change). threads: search/insert threads (0 = all cores).
+// cosine does not change; the copies are made ADD_PIECE rows at a time). A reader that will
+// add nothing (read-only, no commits after the saved graph) memory-maps the graph file (usearch
+// view) instead of reading it. threads: search/insert threads (0 = all cores).
 
 import { createRequire } from 'node:module';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';

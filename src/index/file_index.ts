@@ -13,7 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import { ExactIndex } from './exact_search.js';
 import { matchesFilter, validateFilter } from './filter.js';
-import { checkBatch, checkVectors, DocStore, IndexInputError } from './documents.js';
+import { checkBatch, checkVectors, DocStore, IndexInputError, STORE_BLOCK_ROWS } from './documents.js';
 import {
   annFileName,
   describeFile,
@@ -264,6 +264,14 @@ export class FileIndex implements VectorIndex {
     return Int32Array.from(keep);
   }
 
+  /** Copies the rows' vectors into an exact scorer, a block at a time (no packed copy of them all on the way). */
+  private addRows(index: ExactIndex, rows: Int32Array): void {
+    for (let s = 0; s < rows.length; s += STORE_BLOCK_ROWS) {
+      const part = rows.subarray(s, Math.min(rows.length, s + STORE_BLOCK_ROWS));
+      index.add({ data: this.store.gather(part), rows: part.length, dim: this.dim });
+    }
+  }
+
   private async exactOver(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
     let index: ExactIndex;
     let map: Int32Array;
@@ -271,14 +279,14 @@ export class FileIndex implements VectorIndex {
       if (this.exactVersion !== this.store.version) {
         this.exactRows = this.store.liveRows();
         this.exact.clear();
-        this.exact.add({ data: this.store.gather(this.exactRows), rows: this.exactRows.length, dim: this.dim });
+        this.addRows(this.exact, this.exactRows);
         this.exactVersion = this.store.version;
       }
       index = this.exact;
       map = this.exactRows;
     } else {
       this.scratch.clear();
-      this.scratch.add({ data: this.store.gather(rows), rows: rows.length, dim: this.dim });
+      this.addRows(this.scratch, rows);
       index = this.scratch;
       map = rows;
     }

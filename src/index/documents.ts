@@ -1,7 +1,9 @@
 // The documents of an embedded index in memory, and the input checks every backend shares.
 // Rows are numbered in the order written and never renumbered (an ANN structure keys its
 // vectors by row): upserting an id appends a row and retires the id's previous row; removing
-// retires it. Field types are counted over live documents, so that a filter on a field no
+// retires it. The float32 vectors live in blocks of STORE_BLOCK_ROWS rows that are never
+// reallocated (only the newest block starts small and doubles), so the store holds one copy of
+// the data plus at most one block. Field types are counted over live documents, so that a filter on a field no
 // stored document has is refused (see filter.ts). checkBatch refuses, before anything is
 // stored: ids that are not non-empty strings or repeat within the batch, vectors of another
 // dimension, non-finite components, metadata that is not a flat object of string, finite
@@ -86,10 +88,15 @@ export class FieldCounter {
   }
 }
 
-/** Documents in memory (see the file comment). */
+/** Rows per block of the vector store: blocks are never copied or resized once allocated. */
+export const STORE_BLOCK_ROWS = 16384;
+
+/** Documents in memory (see the file comment). The float32 vectors live in fixed blocks of
+ * STORE_BLOCK_ROWS rows, allocated as rows arrive, so that growing the store copies nothing
+ * and holds at most one partly used block beyond the rows written. */
 export class DocStore {
   readonly dim: number;
-  private vectors: Float32Array;
+  private blocks: Float32Array[] = [];
   private ids: (string | null)[] = [];
   private meta: (Metadata | undefined)[] = [];
   private texts: (string | undefined)[] = [];
@@ -98,9 +105,8 @@ export class DocStore {
   /** Increases on every change (caches of live rows compare it). */
   version = 0;
 
-  constructor(dim: number, capacity = 1024) {
+  constructor(dim: number) {
     this.dim = dim;
-    this.vectors = new Float32Array(Math.max(1, capacity) * dim);
   }
 
   /** Rows ever written (live and retired). */
@@ -111,6 +117,13 @@ export class DocStore {
   /** Live documents. */
   get count(): number {
     return this.rowOf.size;
+  }
+
+  /** Bytes held by the vector blocks. */
+  get vectorBytes(): number {
+    let n = 0;
+    for (const b of this.blocks) n += b.byteLength;
+    return n;
   }
 
   /** The row of a live id. */
@@ -131,26 +144,36 @@ export class DocStore {
   }
 
   vectorAt(row: number): Float32Array {
-    return this.vectors.subarray(row * this.dim, (row + 1) * this.dim);
+    const b = this.blocks[Math.floor(row / STORE_BLOCK_ROWS)];
+    const o = (row % STORE_BLOCK_ROWS) * this.dim;
+    return b.subarray(o, o + this.dim);
+  }
+
+  /** The vectors of rows [start, end) as views into the store, one per block they span. */
+  *vectorRange(start: number, end: number): Generator<Float32Array> {
+    const dim = this.dim;
+    for (let r = start; r < end; ) {
+      const b = Math.floor(r / STORE_BLOCK_ROWS);
+      const stop = Math.min(end, (b + 1) * STORE_BLOCK_ROWS);
+      const o = r - b * STORE_BLOCK_ROWS;
+      yield this.blocks[b].subarray(o * dim, (o + stop - r) * dim);
+      r = stop;
+    }
   }
 
   /** Writes a document at `row` (≥ rows so far), retiring the id's previous row; returns that row or −1. */
   put(row: number, id: string, vector: Float32Array, metadata: Metadata | undefined, text: string | undefined): number {
     const dim = this.dim;
     if (row < this.ids.length) throw new Error(`DocStore.put: row ${row} was already written`);
-    const need = (row + 1) * dim;
-    if (need > this.vectors.length) {
-      const grown = new Float32Array(Math.max(need, this.vectors.length * 2));
-      grown.set(this.vectors);
-      this.vectors = grown;
-    }
+    const b = Math.floor(row / STORE_BLOCK_ROWS);
+    this.reserve(row);
     while (this.ids.length < row) {
       this.ids.push(null);
       this.meta.push(undefined);
       this.texts.push(undefined);
     }
     const old = this.retire(id);
-    this.vectors.set(vector.subarray(0, dim), row * dim);
+    this.blocks[b].set(vector.subarray(0, dim), (row - b * STORE_BLOCK_ROWS) * dim);
     this.ids.push(id);
     this.meta.push(metadata);
     this.texts.push(text);
@@ -158,6 +181,28 @@ export class DocStore {
     this.fields.add(metadata, 1);
     this.version++;
     return old;
+  }
+
+  /** Makes room for `row`: full blocks up to its block; the last block starts small and doubles up to full size (the only copy the store makes). */
+  private reserve(row: number): void {
+    const dim = this.dim;
+    const b = Math.floor(row / STORE_BLOCK_ROWS);
+    const o = row - b * STORE_BLOCK_ROWS;
+    while (this.blocks.length <= b) {
+      const last = this.blocks.length - 1;
+      if (last >= 0 && this.blocks[last].length < STORE_BLOCK_ROWS * dim) this.grow(last, STORE_BLOCK_ROWS);
+      this.blocks.push(new Float32Array(Math.min(STORE_BLOCK_ROWS, 64) * dim));
+    }
+    if (this.blocks[b].length <= o * dim) this.grow(b, o + 1);
+  }
+
+  private grow(b: number, rows: number): void {
+    const dim = this.dim;
+    let cap = this.blocks[b].length / dim;
+    while (cap < rows) cap *= 2;
+    const grown = new Float32Array(Math.min(STORE_BLOCK_ROWS, cap) * dim);
+    grown.set(this.blocks[b]);
+    this.blocks[b] = grown;
   }
 
   /** Retires a live id's row; returns the row or −1 when the id is absent. */
@@ -181,11 +226,34 @@ export class DocStore {
     return out;
   }
 
-  /** The vectors of `rows`, packed. */
+  /** The vectors of `rows`, packed: a view into the store when they are consecutive rows of one block, else a copy. */
   gather(rows: Int32Array): Float32Array {
     const dim = this.dim;
-    const out = new Float32Array(rows.length * dim);
-    for (let i = 0; i < rows.length; i++) out.set(this.vectors.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
+    const n = rows.length;
+    if (n > 0) {
+      const first = rows[0];
+      const b = Math.floor(first / STORE_BLOCK_ROWS);
+      if (rows[n - 1] === first + n - 1 && Math.floor((first + n - 1) / STORE_BLOCK_ROWS) === b) {
+        let consecutive = true;
+        for (let i = 1; i < n && consecutive; i++) consecutive = rows[i] === first + i;
+        if (consecutive) {
+          const o = (first - b * STORE_BLOCK_ROWS) * dim;
+          return this.blocks[b].subarray(o, o + n * dim);
+        }
+      }
+    }
+    const out = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) out.set(this.vectorAt(rows[i]), i * dim);
     return out;
+  }
+
+  /** Drops everything (a closed index holds no memory). */
+  clear(): void {
+    this.blocks = [];
+    this.ids = [];
+    this.meta = [];
+    this.texts = [];
+    this.rowOf.clear();
+    this.version++;
   }
 }

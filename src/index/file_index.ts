@@ -5,12 +5,15 @@
 // the engine is asked for k' = k·live/matching·2 candidates (doubled until k pass the filter),
 // and exact scoring takes over when k' would exceed half the index. upsert and remove change
 // memory only; flush() commits them as one segment, so that a process killed at any point
-// reopens at its last flush. Takes the folder, the dimension, metric, model and an engine.
+// reopens at its last flush. Memory: one float32 copy of the vectors (the store's blocks); a
+// commit writes the new rows' vectors straight from those blocks, tail segments are merged by
+// concatenating their files on disk, and reopening replays segments in batches, so neither
+// holds a second copy of the data. Takes the folder, the dimension, metric, model and an engine.
 
 import { mkdir } from 'node:fs/promises';
 import { ExactIndex } from './exact_search.js';
 import { matchesFilter, validateFilter } from './filter.js';
-import { checkBatch, checkVectors, DocStore, IndexInputError } from './documents.js';
+import { checkBatch, checkVectors, DocStore, IndexInputError, STORE_BLOCK_ROWS } from './documents.js';
 import {
   annFileName,
   describeFile,
@@ -19,7 +22,8 @@ import {
   IndexCorruptError,
   verifyEntry,
   readManifest,
-  readSegment,
+  mergeSegments,
+  readSegmentBatches,
   removeUnreferenced,
   writeManifest,
   writeSegment,
@@ -38,8 +42,11 @@ export interface AnnEngine {
   search(queries: Vectors, k: number): { rows: Int32Array; scores: Float32Array };
   /** Serialises the structure into `path`. */
   save(path: string): void;
-  /** Replaces the structure by the one saved at `path` (already checked against the manifest). */
-  load(path: string): void;
+  /** Replaces the structure by the one saved at `path` (already checked against the manifest);
+   * `view`: nothing will be added or removed, so the file may be memory-mapped instead of read. */
+  load(path: string, view?: boolean): void;
+  /** Empties the structure. */
+  reset(): void;
   /** Settings to record in the manifest. */
   readonly options: Record<string, unknown>;
   stats(): Record<string, unknown>;
@@ -64,7 +71,8 @@ export class FileIndex implements VectorIndex {
   readonly dir: string;
   private readonly store: DocStore;
   private pending: Op[] = [];
-  private pendingVectors: Float32Array[] = [];
+  /** Rows committed so far: the pending puts are rows committedRows … nextRow − 1, in order. */
+  private committedRows: number;
   private exact: ExactIndex;
   private exactVersion = -1;
   private exactRows: Int32Array = new Int32Array(0);
@@ -80,6 +88,7 @@ export class FileIndex implements VectorIndex {
     this.metric = manifest.metric;
     this.dir = dir;
     this.store = new DocStore(manifest.dim);
+    this.committedRows = manifest.nextRow;
     this.exact = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
     this.scratch = new ExactIndex(manifest.dim, { metric: manifest.metric, threads: opts.threads });
     this.exactBelow = opts.exactBelow ?? 20000;
@@ -149,50 +158,48 @@ export class FileIndex implements VectorIndex {
   private static async load(dir: string, m: Manifest, engine: AnnEngine | null, opts: FileIndexOptions): Promise<FileIndex> {
     const ix = new FileIndex(m, dir, engine, opts);
     let annSeq = 0;
-    if (engine && m.ann) {
-      await verifyEntry(dir, m.ann);
-      engine.load(`${dir}/${m.ann.file}`);
-      annSeq = m.ann.seq;
+    if (engine) {
+      // a fresh structure (a reader retrying after a concurrent commit may have filled it)
+      engine.reset();
+      if (m.ann) {
+        await verifyEntry(dir, m.ann);
+        const viewOnly = (opts.readOnly ?? false) && m.segments.every((s) => s.seq <= m.ann!.seq);
+        engine.load(`${dir}/${m.ann.file}`, viewOnly);
+        annSeq = m.ann.seq;
+      }
     }
     for (const s of m.segments) {
-      const { ops, vectors } = await readSegment(dir, s, m.dim);
-      ix.replay(ops, vectors, engine !== null && s.seq > annSeq);
+      await readSegmentBatches(dir, s, m.dim, (ops, vectors) => ix.replay(ops, vectors, engine !== null && s.seq > annSeq));
     }
+    ix.committedRows = m.nextRow;
     return ix;
   }
 
+  /** Applies one batch of committed operations (vectors: the batch's puts, in order) to the store and, when asked, to the engine. */
   private replay(ops: Op[], vectors: Float32Array, toEngine: boolean): void {
     const dim = this.dim;
     let v = 0;
-    const added: number[] = [];
+    const added = new Set<number>();
     const removed: number[] = [];
-    const flushEngine = (): void => {
-      if (!toEngine || !this.engine) return;
-      if (removed.length) this.engine.remove(Int32Array.from(removed));
-      if (added.length) this.engine.add(Int32Array.from(added), this.store.gather(Int32Array.from(added)));
-      added.length = 0;
-      removed.length = 0;
+    const retired = (old: number): void => {
+      if (old < 0) return;
+      if (!added.delete(old)) removed.push(old);
     };
     for (const o of ops) {
       if (o.op === 'put') {
-        const old = this.store.put(o.row, o.id, vectors.subarray(v * dim, (v + 1) * dim), o.metadata, o.text);
+        retired(this.store.put(o.row, o.id, vectors.subarray(v * dim, (v + 1) * dim), o.metadata, o.text));
         v++;
-        if (old >= 0) {
-          const i = added.indexOf(old);
-          if (i >= 0) added.splice(i, 1);
-          else removed.push(old);
-        }
-        added.push(o.row);
+        added.add(o.row);
       } else {
-        const old = this.store.retire(o.id);
-        if (old >= 0) {
-          const i = added.indexOf(old);
-          if (i >= 0) added.splice(i, 1);
-          else removed.push(old);
-        }
+        retired(this.store.retire(o.id));
       }
     }
-    flushEngine();
+    if (!toEngine || !this.engine) return;
+    if (removed.length) this.engine.remove(Int32Array.from(removed));
+    if (added.size) {
+      const rows = Int32Array.from(added);
+      this.engine.add(rows, this.store.gather(rows));
+    }
   }
 
   private live(what: string): void {
@@ -223,7 +230,6 @@ export class FileIndex implements VectorIndex {
       if (t !== undefined) op.text = t;
       this.pending.push(op);
     }
-    this.pendingVectors.push(vectors.data.slice(0, ids.length * dim));
     if (this.engine) {
       if (oldRows.length) this.engine.remove(Int32Array.from(oldRows));
       this.engine.add(newRows, vectors.data.subarray(0, ids.length * dim));
@@ -258,6 +264,14 @@ export class FileIndex implements VectorIndex {
     return Int32Array.from(keep);
   }
 
+  /** Copies the rows' vectors into an exact scorer, a block at a time (no packed copy of them all on the way). */
+  private addRows(index: ExactIndex, rows: Int32Array): void {
+    for (let s = 0; s < rows.length; s += STORE_BLOCK_ROWS) {
+      const part = rows.subarray(s, Math.min(rows.length, s + STORE_BLOCK_ROWS));
+      index.add({ data: this.store.gather(part), rows: part.length, dim: this.dim });
+    }
+  }
+
   private async exactOver(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
     let index: ExactIndex;
     let map: Int32Array;
@@ -265,14 +279,14 @@ export class FileIndex implements VectorIndex {
       if (this.exactVersion !== this.store.version) {
         this.exactRows = this.store.liveRows();
         this.exact.clear();
-        this.exact.add({ data: this.store.gather(this.exactRows), rows: this.exactRows.length, dim: this.dim });
+        this.addRows(this.exact, this.exactRows);
         this.exactVersion = this.store.version;
       }
       index = this.exact;
       map = this.exactRows;
     } else {
       this.scratch.clear();
-      this.scratch.add({ data: this.store.gather(rows), rows: rows.length, dim: this.dim });
+      this.addRows(this.scratch, rows);
       index = this.scratch;
       map = rows;
     }
@@ -385,14 +399,14 @@ export class FileIndex implements VectorIndex {
     if (this.pending.length === 0 || this.readOnly) return;
     const m = this.manifest;
     const seq = m.nextSeq;
-    const vecs = concat(this.pendingVectors);
-    const seg = await writeSegment(this.dir, seq, this.pending, vecs);
+    // the pending puts' vectors straight from the store's blocks
+    const seg = await writeSegment(this.dir, seq, this.pending, this.store.vectorRange(this.committedRows, m.nextRow));
     const next: Manifest = { ...m, nextSeq: seq + 1, segments: [...m.segments, seg] };
     await this.mergeTail(next);
     await writeManifest(this.dir, next);
     this.manifest = next;
     this.pending = [];
-    this.pendingVectors = [];
+    this.committedRows = next.nextRow;
     await removeUnreferenced(this.dir, next);
   }
 
@@ -404,10 +418,8 @@ export class FileIndex implements VectorIndex {
       const b = m.segments[m.segments.length - 1];
       if (a.seq <= annSeq && this.engine) break;
       if (a.puts + a.dels > COMPACT_TAIL * (b.puts + b.dels)) break;
-      const sa = await readSegment(this.dir, a, this.dim);
-      const sb = await readSegment(this.dir, b, this.dim);
-      const seq = m.nextSeq++;
-      const merged = await writeSegment(this.dir, seq, [...sa.ops, ...sb.ops], concat([sa.vectors, sb.vectors]));
+      // the two files of each kind concatenated on disk (checked against the manifest as they are read)
+      const merged = await mergeSegments(this.dir, m.nextSeq++, a, b);
       m.segments = [...m.segments.slice(0, -2), merged];
     }
   }
@@ -418,6 +430,7 @@ export class FileIndex implements VectorIndex {
     if (this.readOnly) {
       this.closed = true;
       this.engine?.close();
+      this.store.clear();
       await this.exact.close();
       await this.scratch.close();
       return;
@@ -427,6 +440,7 @@ export class FileIndex implements VectorIndex {
     } finally {
       this.closed = true;
       this.engine?.close();
+      this.store.clear();
       await this.exact.close();
       await this.scratch.close();
       await this.unlock?.();
@@ -448,19 +462,6 @@ export class FileIndex implements VectorIndex {
       await removeUnreferenced(this.dir, next);
     }
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Float32Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function gatherRows(v: Vectors, rows: number[]): Float32Array {

@@ -6,15 +6,20 @@
 //                       or {"op":"del","id"}
 //   seg-NNNNNN.f32      the put operations' vectors, float32 little-endian, in the same order
 //   ann-NNNNNN.bin      optional: a backend's ANN structure covering every segment up to seq NNNNNN
+// Segments are written in pieces from the caller's memory, merged by concatenating two
+// consecutive segments' files on disk (4 MiB at a time, each source checked against the
+// manifest as it is read), and read back in batches of operations with their vectors: memory
+// per file operation is a few MiB whatever the segment's size.
 // Reopening replays the segments in order; files the manifest does not name (left by a write
 // that was killed before its commit) are ignored and removed at the next commit. A file whose
 // size or hash differs from the manifest is reported as truncated or corrupt.
 // Takes the folder, the manifest and the operations of one commit.
 
 import { createHash } from 'node:crypto';
-import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { open, readFile, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { openAtomic, writeFileAtomic } from '../io/atomic.js';
 import type { IndexMetric, IndexModelInfo, Metadata } from './types.js';
 
 export const MANIFEST = 'manifest.json';
@@ -68,12 +73,6 @@ function sha256(data: Uint8Array): string {
 
 const pad = (n: number): string => String(n).padStart(6, '0');
 
-/** Writes `data` atomically as `file` in `dir` and returns its entry. */
-export async function writeEntry(dir: string, file: string, data: Uint8Array): Promise<FileEntry> {
-  await writeFileAtomic(join(dir, file), data);
-  return { file, bytes: data.byteLength, sha256: sha256(data) };
-}
-
 /** Size and SHA-256 of a file, read in pieces (files may exceed what one read returns). */
 async function hashFile(path: string, into?: Uint8Array): Promise<{ bytes: number; sha256: string }> {
   const h = createHash('sha256');
@@ -117,43 +116,193 @@ export async function verifyEntry(dir: string, e: FileEntry, into?: Uint8Array):
   }
 }
 
-/** Reads a committed file and checks its size and hash against the manifest. */
-export async function readEntry(dir: string, e: FileEntry): Promise<Uint8Array> {
-  const data = new Uint8Array(e.bytes);
-  await verifyEntry(dir, e, data);
-  return data;
+/** Writes `pieces` atomically, in order, as `file` in `dir` (nothing but the piece in hand is held) and returns its entry. */
+async function writeStreamed(dir: string, file: string, pieces: Iterable<Uint8Array>): Promise<FileEntry> {
+  const out = await openAtomic(join(dir, file));
+  const h = createHash('sha256');
+  let bytes = 0;
+  try {
+    for (const p of pieces) {
+      h.update(p);
+      await out.write(p);
+      bytes += p.byteLength;
+    }
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  return { file, bytes, sha256: h.digest('hex') };
 }
 
-/** Writes one commit's operations as a segment (not yet committed: the manifest names it). */
-export async function writeSegment(dir: string, seq: number, ops: readonly Op[], vectors: Float32Array): Promise<SegmentEntry> {
-  const lines = ops.map((o) => JSON.stringify(o)).join('\n') + (ops.length ? '\n' : '');
-  const vec = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
-  const opsEntry = await writeEntry(dir, `seg-${pad(seq)}.jsonl`, Buffer.from(lines, 'utf8'));
-  const vecEntry = await writeEntry(dir, `seg-${pad(seq)}.f32`, vec);
+const LINES_PER_PIECE = 4096;
+
+function* opLines(ops: readonly Op[]): Generator<Uint8Array> {
+  for (let i = 0; i < ops.length; i += LINES_PER_PIECE) {
+    let text = '';
+    for (const o of ops.slice(i, i + LINES_PER_PIECE)) text += JSON.stringify(o) + '\n';
+    yield Buffer.from(text, 'utf8');
+  }
+}
+
+function* asBytes(vectors: Iterable<Float32Array>): Generator<Uint8Array> {
+  for (const v of vectors) yield new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** Writes one commit's operations as a segment (not yet committed: the manifest names it); the
+ * put vectors come as pieces in order (views into the caller's memory: nothing is concatenated). */
+export async function writeSegment(dir: string, seq: number, ops: readonly Op[], vectors: Iterable<Float32Array>): Promise<SegmentEntry> {
+  const opsEntry = await writeStreamed(dir, `seg-${pad(seq)}.jsonl`, opLines(ops));
+  const vecEntry = await writeStreamed(dir, `seg-${pad(seq)}.f32`, asBytes(vectors));
   let puts = 0;
   for (const o of ops) if (o.op === 'put') puts++;
   return { seq, ops: opsEntry, vectors: vecEntry, puts, dels: ops.length - puts };
 }
 
-/** Reads a committed segment: its operations and the put vectors. */
-export async function readSegment(dir: string, s: SegmentEntry, dim: number): Promise<{ ops: Op[]; vectors: Float32Array }> {
-  const raw = await readEntry(dir, s.ops);
-  if (s.vectors.bytes !== s.puts * dim * 4) throw new IndexCorruptError(`${join(dir, s.vectors.file)}: the manifest gives ${s.vectors.bytes} bytes for ${s.puts} vectors of ${dim}`);
-  const vectors = new Float32Array(s.puts * dim);
-  await verifyEntry(dir, s.vectors, new Uint8Array(vectors.buffer));
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  const ops: Op[] = [];
-  let line = 0;
-  for (const l of text.split('\n')) {
-    line++;
-    if (l === '') continue;
-    try {
-      ops.push(JSON.parse(l) as Op);
-    } catch {
-      throw new IndexCorruptError(`${join(dir, s.ops.file)}:${line}: not JSON; the segment is corrupt`);
-    }
+/** Counts the bytes merges copy (for tests and benchmarks: merging is O(n log n) bytes on disk, never in memory). */
+export const mergeCounter = { bytes: 0 };
+
+const PIECE = 1 << 22;
+
+function corruptSize(path: string, got: number, want: number): IndexCorruptError {
+  return new IndexCorruptError(`${path}: ${got} bytes, the manifest says ${want}: the file is truncated or was changed; restore the folder or rebuild it with \`sentencekit index build\``);
+}
+
+function corruptHash(path: string): IndexCorruptError {
+  return new IndexCorruptError(`${path}: its SHA-256 differs from the manifest's: the file is corrupt; restore the folder or rebuild it with \`sentencekit index build\``);
+}
+
+async function openChecked(path: string, e: FileEntry): Promise<FileHandle> {
+  let fd: FileHandle;
+  try {
+    fd = await open(path, 'r');
+  } catch (err) {
+    throw new IndexCorruptError(`${path}: cannot read a file the index manifest lists (${(err as Error).message}); the index folder is incomplete: restore it or rebuild it with \`sentencekit index build\``);
   }
-  return { ops, vectors };
+  const size = (await fd.stat()).size;
+  if (size !== e.bytes) {
+    await fd.close();
+    throw corruptSize(path, size, e.bytes);
+  }
+  return fd;
+}
+
+/** Concatenates committed files into `file`, streamed in 4 MiB pieces, checking each source against its entry. */
+async function concatFiles(dir: string, file: string, sources: FileEntry[]): Promise<FileEntry> {
+  const out = await openAtomic(join(dir, file));
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(PIECE);
+  let bytes = 0;
+  try {
+    for (const src of sources) {
+      const path = join(dir, src.file);
+      const fd = await openChecked(path, src);
+      const hs = createHash('sha256');
+      try {
+        for (let pos = 0; pos < src.bytes; ) {
+          const { bytesRead } = await fd.read(buf, 0, Math.min(PIECE, src.bytes - pos), pos);
+          if (bytesRead === 0) throw corruptSize(path, pos, src.bytes);
+          const part = buf.subarray(0, bytesRead);
+          hs.update(part);
+          h.update(part);
+          await out.write(part);
+          pos += bytesRead;
+        }
+      } finally {
+        await fd.close();
+      }
+      if (hs.digest('hex') !== src.sha256) throw corruptHash(path);
+      bytes += src.bytes;
+    }
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  mergeCounter.bytes += bytes;
+  return { file, bytes, sha256: h.digest('hex') };
+}
+
+/** The segment `seq` holding a's operations then b's (a, b consecutive): their files concatenated on disk. */
+export async function mergeSegments(dir: string, seq: number, a: SegmentEntry, b: SegmentEntry): Promise<SegmentEntry> {
+  const ops = await concatFiles(dir, `seg-${pad(seq)}.jsonl`, [a.ops, b.ops]);
+  const vectors = await concatFiles(dir, `seg-${pad(seq)}.f32`, [a.vectors, b.vectors]);
+  return { seq, ops, vectors, puts: a.puts + b.puts, dels: a.dels + b.dels };
+}
+
+/** Operations replayed per batch when a segment is read back. */
+export const REPLAY_BATCH = 4096;
+
+/**
+ * Reads a committed segment back in batches of at most REPLAY_BATCH operations, each with its
+ * put vectors (a view valid during the call only): the operations file is checked against the
+ * manifest first, the vectors file's size at once and its hash as it is read (a mismatch
+ * throws after the last batch, so a caller replaying into a fresh index discards it).
+ */
+export async function readSegmentBatches(dir: string, s: SegmentEntry, dim: number, onBatch: (ops: Op[], vectors: Float32Array) => void): Promise<void> {
+  const vpath = join(dir, s.vectors.file);
+  const opath = join(dir, s.ops.file);
+  if (s.vectors.bytes !== s.puts * dim * 4) throw new IndexCorruptError(`${vpath}: the manifest gives ${s.vectors.bytes} bytes for ${s.puts} vectors of ${dim}`);
+  await verifyEntry(dir, s.ops);
+  const vfd = await openChecked(vpath, s.vectors);
+  const ofd = await openChecked(opath, s.ops);
+  const vh = createHash('sha256');
+  const vbuf = new Float32Array(REPLAY_BATCH * dim);
+  const vbytes = new Uint8Array(vbuf.buffer);
+  const obuf = Buffer.allocUnsafe(PIECE);
+  const decoder = new StringDecoder('utf8');
+  let vpos = 0;
+  let putsSeen = 0;
+  let line = 0;
+  let batch: Op[] = [];
+  let puts = 0;
+  const emit = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const n = puts * dim * 4;
+    if (vpos + n > s.vectors.bytes) throw new IndexCorruptError(`${opath}: more put operations than the ${s.puts} the manifest gives; the segment is corrupt`);
+    for (let o = 0; o < n; ) {
+      const { bytesRead } = await vfd.read(vbytes, o, n - o, vpos + o);
+      if (bytesRead === 0) throw corruptSize(vpath, vpos + o, s.vectors.bytes);
+      o += bytesRead;
+    }
+    vh.update(vbytes.subarray(0, n));
+    vpos += n;
+    putsSeen += puts;
+    onBatch(batch, vbuf.subarray(0, puts * dim));
+    batch = [];
+    puts = 0;
+  };
+  const take = async (l: string): Promise<void> => {
+    line++;
+    if (l === '') return;
+    let o: Op;
+    try {
+      o = JSON.parse(l) as Op;
+    } catch {
+      throw new IndexCorruptError(`${opath}:${line}: not JSON; the segment is corrupt`);
+    }
+    batch.push(o);
+    if (o.op === 'put') puts++;
+    if (batch.length >= REPLAY_BATCH) await emit();
+  };
+  try {
+    let rest = '';
+    for (let pos = 0; pos < s.ops.bytes; ) {
+      const { bytesRead } = await ofd.read(obuf, 0, Math.min(PIECE, s.ops.bytes - pos), pos);
+      if (bytesRead === 0) throw corruptSize(opath, pos, s.ops.bytes);
+      pos += bytesRead;
+      const lines = (rest + decoder.write(obuf.subarray(0, bytesRead))).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) await take(l);
+    }
+    await take(rest + decoder.end());
+    await emit();
+  } finally {
+    await vfd.close();
+    await ofd.close();
+  }
+  if (putsSeen !== s.puts || vpos !== s.vectors.bytes) throw new IndexCorruptError(`${opath}: ${putsSeen} put operations, the manifest gives ${s.puts}; the segment is corrupt`);
+  if (vh.digest('hex') !== s.vectors.sha256) throw corruptHash(vpath);
 }
 
 function fail(path: string, what: string): never {

@@ -6,7 +6,9 @@
 // 'f16'); with 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored
 // vectors (rescore × k candidates, default 4), so scores are exact and the graph is 4× smaller.
 // For cosine the graph receives L2-normalised copies (components in [−1, 1], as int8 needs;
-// cosine does not change). threads: search/insert threads (0 = all cores).
+// cosine does not change; the copies are made ADD_PIECE rows at a time). A reader that will
+// add nothing (read-only, no commits after the saved graph) memory-maps the graph file (usearch
+// view) instead of reading it. threads: search/insert threads (0 = all cores).
 
 import { createRequire } from 'node:module';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
@@ -40,6 +42,7 @@ interface UsearchIndex {
   capacity(): number;
   save(path: string): void;
   load(path: string): void;
+  view(path: string): void;
 }
 
 interface UsearchModule {
@@ -47,6 +50,9 @@ interface UsearchModule {
 }
 
 const require = createRequire(import.meta.url);
+
+/** Rows per call into the library's add (one normalised copy of this many rows at a time). */
+const ADD_PIECE = 8192;
 
 function positive(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -99,7 +105,7 @@ export class UsearchEngine implements AnnEngine {
 
   /** Unit-length copies of the rows for the cosine graph (the vectors themselves for dot). */
   private prepare(v: Float32Array, rows: number): Float32Array {
-    if (this.metric !== 'cosine') return v;
+    if (this.metric !== 'cosine') return v.length === rows * this.dim ? v : v.subarray(0, rows * this.dim);
     const dim = this.dim;
     const out = v.slice(0, rows * dim);
     for (let r = 0; r < rows; r++) {
@@ -111,11 +117,15 @@ export class UsearchEngine implements AnnEngine {
     return out;
   }
 
+  /** Inserts in pieces of ADD_PIECE rows, so that the normalised copy stays small whatever the batch. */
   add(rows: Int32Array, vectors: Float32Array): void {
-    if (rows.length === 0) return;
-    const keys = new BigUint64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) keys[i] = BigInt(rows[i]);
-    this.index.add(keys, this.prepare(vectors, rows.length), this.threads);
+    const dim = this.dim;
+    for (let s = 0; s < rows.length; s += ADD_PIECE) {
+      const e = Math.min(rows.length, s + ADD_PIECE);
+      const keys = new BigUint64Array(e - s);
+      for (let i = s; i < e; i++) keys[i - s] = BigInt(rows[i]);
+      this.index.add(keys, this.prepare(vectors.subarray(s * dim, e * dim), e - s), this.threads);
+    }
   }
 
   remove(rows: Int32Array): void {
@@ -175,9 +185,14 @@ export class UsearchEngine implements AnnEngine {
     this.index.save(path);
   }
 
-  load(path: string): void {
+  load(path: string, view = false): void {
     this.index = this.make();
-    this.index.load(path);
+    if (view) this.index.view(path);
+    else this.index.load(path);
+  }
+
+  reset(): void {
+    this.index = this.make();
   }
 
   stats(): Record<string, unknown> {

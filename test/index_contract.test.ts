@@ -175,6 +175,16 @@ for (const t of targets) {
         for (let q = 0; q < 4; q++) assert.equal(top3[q].length, 3);
       });
 
+      await tt.test('concurrent filtered searches each get their own answer (as a server issues them)', async () => {
+        const filters: Filter[] = [{ year: 2003 }, { lang: 'de' }, { year: { $gte: 2007 } }, { ok: true }, { year: { $in: [2001, 2005] } }, { lang: 'en', ok: false }];
+        const jobs = filters.flatMap((f) => [0, 1, 2, 3].map((q) => ({ f, q })));
+        const one = (j: { f: Filter; q: number }): Promise<string[]> => ix.search({ data: row(queries, j.q).slice(), rows: 1, dim: DIM }, 5, { filter: j.f }).then((h) => h[0].map((x) => x.id));
+        const sequential: string[][] = [];
+        for (const j of jobs) sequential.push(await one(j));
+        const together = await Promise.all(jobs.map(one));
+        assert.deepEqual(together, sequential);
+      });
+
       await tt.test('a filter on an unknown field or of the wrong type is an error', async () => {
         await assert.rejects(ix.search(queries, 3, { filter: { colour: 'red' } }), /unknown field "colour".*known fields: lang, ok, year/);
         await assert.rejects(ix.search(queries, 3, { filter: { year: 'recent' } }), /field "year" holds number values.*string "recent"/);

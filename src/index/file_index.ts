@@ -77,6 +77,8 @@ export class FileIndex implements VectorIndex {
   private exactVersion = -1;
   private exactRows: Int32Array = new Int32Array(0);
   private scratch: ExactIndex;
+  /** Exact-scoring calls, one at a time (see exactOver). */
+  private exactQueue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly exactBelow: number;
   private readonly readOnly: boolean;
@@ -272,7 +274,19 @@ export class FileIndex implements VectorIndex {
     }
   }
 
-  private async exactOver(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
+  /**
+   * Exact scores over `rows` (null: every live row). The exact scorers are shared and refilled
+   * per call, so calls run one at a time: concurrent searches (a server answering several
+   * filtered queries at once) would otherwise refill a scorer another call is still reading.
+   */
+  private exactOver(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
+    const run = (): Promise<{ rows: Int32Array; scores: Float32Array }> => this.exactOverNow(rows, queries, k);
+    const p = this.exactQueue.then(run, run);
+    this.exactQueue = p.then(() => undefined, () => undefined);
+    return p;
+  }
+
+  private async exactOverNow(rows: Int32Array | null, queries: Vectors, k: number): Promise<{ rows: Int32Array; scores: Float32Array }> {
     let index: ExactIndex;
     let map: Int32Array;
     if (rows === null) {

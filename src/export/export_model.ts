@@ -26,6 +26,7 @@ import { irVersionFor, toModelProto } from '../graph/serialise.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { assertNotInput, assertWritableFolder } from '../io/output_guard.js';
 import { Dense } from '../models/dense.js';
+import { VERSION } from '../version.js';
 import type { BuildMode } from '../models/module.js';
 import { supportedModules } from '../models/module_registry.js';
 import { Normalize } from '../models/normalize.js';
@@ -44,8 +45,8 @@ import { quantizeDynamic, quantizeGatherTables, storeFloat16, WEIGHT_QUANTIZATIO
  */
 const PORTABLE: BuildMode = { kind: 'inference', packTokens: false };
 
-/** Version written into the ONNX files and export.json. */
-export const PRODUCER_VERSION = '0.1.0';
+/** Version written into the ONNX files and export.json: the package's own (src/version.ts). */
+export const PRODUCER_VERSION = VERSION;
 /** Name of the metadata file inside the onnx/ folder. */
 export const EXPORT_METADATA = 'export.json';
 

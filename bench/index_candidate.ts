@@ -66,6 +66,20 @@ const q = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
 
 interface Point { setting: string; recall10: number; qps: number }
 
+/** Reachability: SELF_SAMPLE stored vectors, evenly spaced, each searched for (top 10, the
+ *  sweep's largest setting); a stored vector missing from its own top 10 is one the graph does
+ *  not reach (a correct HNSW graph finds all of them). */
+const SELF_SAMPLE = 2000;
+async function selfCheck(searchOne: (v: Float32Array) => Promise<number[]> | number[]): Promise<{ sampled: number; missing: number }> {
+  const S = Math.min(SELF_SAMPLE, n);
+  let missing = 0;
+  for (let j = 0; j < S; j++) {
+    const i = Math.floor((j * n) / S);
+    if (!(await searchOne(base.subarray(i * dim, (i + 1) * dim))).includes(i)) missing++;
+  }
+  return { sampled: S, missing };
+}
+
 async function sweep(settings: (number | string)[], searchOne: (i: number, s: number | string) => Promise<number[]> | number[]): Promise<Point[]> {
   const out: Point[] = [];
   for (const s of settings) {
@@ -114,6 +128,9 @@ if (lib === 'usearch') {
     const m = x.search(q(i), 10, 1) as { keys: BigUint64Array };
     return Array.from(m.keys, Number);
   });
+  const last = loaded.values().next().value!;
+  report.self_found = await selfCheck((v) => Array.from((last.search(v, 10, 1) as { keys: BigUint64Array }).keys, Number));
+  report.insertion = `concurrent (add() of all ${n} rows on ${opts.threads} threads, the library's own way)`;
   const removed = ix.remove(keys.subarray(0, 100)) as number[] | number;
   report.delete = { supported: true, removed: Array.isArray(removed) ? removed.reduce((a, b) => a + b, 0) : removed };
   report.filter = 'no (post-filter in the caller)';
@@ -123,7 +140,11 @@ if (lib === 'usearch') {
   const dir = join(work, 'sk');
   const ids = Array.from({ length: n }, (_, i) => String(i));
   let t = performance.now();
-  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: lib === 'sentencekit-f32' ? 'f32' : undefined } });
+  // sentencekit-f32 is built as raw usearch is (float32 graph, concurrent insertion), so that the
+  // two differ by this layer only; sentencekit is the backend as shipped (int8, serial insertion)
+  const same = lib === 'sentencekit-f32';
+  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: same ? 'f32' : undefined, concurrentInsert: same } });
+  report.insertion = same ? `concurrent (${opts.threads} threads), as raw usearch` : 'serial (the default: one vector per add call)';
   const B = 50000;
   for (let s = 0; s < n; s += B) {
     const e = Math.min(n, s + B);
@@ -172,6 +193,7 @@ if (lib === 'usearch') {
       }
       overhead[`ef=${ef}`] = { raw_qps: +((nq * 1000) / tRaw).toFixed(0), layer_qps: +((nq * 1000) / tOurs).toFixed(0), ratio: +(tRaw / tOurs).toFixed(3) };
     }
+    if (ef === opts.efs[opts.efs.length - 1]) report.self_found = await selfCheck(async (v) => (await x.search({ data: v, rows: 1, dim }, 10, { includeDocuments: false }))[0].map((h) => Number(h.id)));
     await x.close();
   }
   report.sweep = points;
@@ -197,6 +219,7 @@ if (lib === 'usearch') {
     ix.setEf(ef as number);
     return ix.searchKnn(qs[i], 10).neighbors;
   });
+  report.self_found = await selfCheck((v) => ix.searchKnn(Array.from(v), 10).neighbors);
   ix.markDelete(0);
   report.delete = { supported: 'markDelete (tombstone; capacity fixed at initIndex, resizeIndex to grow)' };
   report.filter = 'yes (a JS callback per visited label)';

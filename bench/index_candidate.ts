@@ -141,10 +141,11 @@ if (lib === 'usearch') {
   const ids = Array.from({ length: n }, (_, i) => String(i));
   let t = performance.now();
   // sentencekit-f32 is built as raw usearch is (float32 graph, concurrent insertion), so that the
-  // two differ by this layer only; sentencekit is the backend as shipped (int8, serial insertion)
+  // two differ by this layer only; sentencekit is the backend as shipped (int8 graph; serial
+  // insertion until the graph holds 100,000 vectors, concurrent pieces after that)
   const same = lib === 'sentencekit-f32';
-  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: same ? 'f32' : undefined, concurrentInsert: same } });
-  report.insertion = same ? `concurrent (${opts.threads} threads), as raw usearch` : 'serial (the default: one vector per add call)';
+  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: same ? 'f32' : undefined, concurrentInsert: same ? true : undefined } });
+  report.insertion = same ? `concurrent (${opts.threads} threads), as raw usearch` : 'auto (the default: one vector per add call until the graph holds 100,000, then concurrent pieces of 8,192)';
   const B = 50000;
   for (let s = 0; s < n; s += B) {
     const e = Math.min(n, s + B);

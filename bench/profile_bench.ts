@@ -4,6 +4,9 @@
 // share of onnxruntime's run time; beside it, the JavaScript side of each step (stacking ids,
 // drawing dropout masks, building feeds) and the binding's share of session.run (its wall time
 // less onnxruntime's own model_run time: wrapping feeds, binding outputs, fetching scalars).
+// `plan: 'encode'`: the same for inference — the STS-B dev sentences in batches of 32, sorted by
+// length as encodeMatrix forms them, through the model's own inference graph (the first two
+// batches are warm-up); the JavaScript side is tokenizing and padding.
 
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,10 +15,12 @@ import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { createLoss } from '../src/losses/index.js';
 import { StepRunner, type StepTimings } from '../src/training/step_runner.js';
 import { breakdown, type TraceEvent } from '../src/runtime/profile.js';
-import { TOKENIZER } from './common.js';
+import { Session, type Feeds } from '../src/runtime/session.js';
+import { stsDevSentences, TOKENIZER } from './common.js';
 import { fixedPlan, stsbPlan } from './train_plan.js';
 
-export async function profileBench(o: { threads: number; steps: number; len?: number; plan?: 'fixed' | 'stsb' }): Promise<Record<string, unknown>> {
+export async function profileBench(o: { threads: number; steps: number; len?: number; plan?: 'fixed' | 'stsb' | 'encode' }): Promise<Record<string, unknown>> {
+  if (o.plan === 'encode') return encodeProfile(o.threads);
   const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
   try {
     const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
@@ -52,6 +57,54 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
       workload: `MultipleNegativesRankingLoss, 32 pairs × ${o.plan === 'stsb' ? 'shuffled STS-B train (max 128)' : `${len} tokens`}, dense AdamW, dropout on, ${o.threads} threads; mean of ${walls.length} steps after ${warm} warm-up steps`,
       step_wall_ms: +wall.toFixed(1),
       javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), scatter: mean('scatter'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
+      onnxruntime_model_run_ms: b.modelRunMs,
+      onnxruntime_kernel_ms: b.kernelMs,
+      by_op_type: b.byOp,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function encodeProfile(threads: number): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
+  try {
+    const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+    const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...shape, seed: 42, maxSeqLength: 256 });
+    const { sentences } = stsDevSentences();
+    const session = await Session.create(model.graphBytes(), { threads, cache: false, profile: true, profilePrefix: join(dir, 'trace') });
+    const warm = 2;
+    let tokenize = 0;
+    let runs = 0;
+    const t0 = performance.now();
+    let t = performance.now();
+    const enc = model.tokenizer.encodeBatch(sentences);
+    const order = enc.map((_, i) => i).sort((a, b) => enc[b].ids.length - enc[a].ids.length || a - b);
+    tokenize += performance.now() - t;
+    let batches = 0;
+    for (let s = 0; s < order.length; s += 32) {
+      t = performance.now();
+      const b = model.tokenizer.pad(order.slice(s, s + 32).map((i) => enc[i]));
+      const dims = [b.batchSize, b.seqLen];
+      const feeds: Feeds = { input_ids: { dtype: 'int64', dims, data: b.inputIds }, attention_mask: { dtype: 'int64', dims, data: b.attentionMask }, token_type_ids: { dtype: 'int64', dims, data: b.tokenTypeIds } };
+      tokenize += performance.now() - t;
+      t = performance.now();
+      await session.run(feeds, ['sentence_embedding']);
+      if (batches >= warm) runs += performance.now() - t;
+      batches++;
+    }
+    const wall = performance.now() - t0;
+    session.endProfiling();
+    await session.release();
+    const file = (await readdir(dir)).find((f) => f.startsWith('trace') && f.endsWith('.json'));
+    if (!file) throw new Error(`onnxruntime wrote no profile trace into ${dir}`);
+    const b = breakdown(JSON.parse(await readFile(join(dir, file), 'utf8')) as TraceEvent[], warm);
+    const kept = batches - warm;
+    return {
+      workload: `encode ${sentences.length} STS-B dev sentences, batches of 32 sorted by length, ${threads} threads; per batch: mean of ${kept} batches after ${warm} warm-up`,
+      wall_ms_all_batches: +wall.toFixed(0),
+      javascript_ms_all_batches: { tokenize_and_pad: +tokenize.toFixed(0) },
+      binding_in_run_ms_per_batch: +(runs / kept - b.modelRunMs).toFixed(2),
       onnxruntime_model_run_ms: b.modelRunMs,
       onnxruntime_kernel_ms: b.kernelMs,
       by_op_type: b.byOp,

@@ -44,8 +44,8 @@ test('usearch: a filter matching more than the exact limit goes through the ANN 
 });
 
 // usearch's concurrent add() can leave a node stored but unreachable by any search (upstream
-// issue #735; with concurrent insertion about half of such builds lose at least one vector), so
-// the backend inserts serially: every stored vector must find itself first, build after build.
+// issue #735; with concurrent insertion about a third of these builds lose at least one vector), so
+// the backend inserts serially while a graph is small: every stored vector must find itself first.
 test('usearch: every stored vector is reachable — each finds itself first, in 12 builds of 20-row batches', async () => {
   const missing: string[] = [];
   for (let b = 0; b < 12; b++) {

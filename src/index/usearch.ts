@@ -9,11 +9,16 @@
 // cosine does not change; the copies are made ADD_PIECE rows at a time). A reader that will
 // add nothing (read-only, no commits after the saved graph) memory-maps the graph file (usearch
 // view) instead of reading it. threads: search threads (0 = all cores).
-// Insertion is one vector at a time by default: usearch 2.26's concurrent add() leaves some nodes
-// stored but unreachable by any search (upstream issue unum-cloud/USearch#735; measured here on
-// 20,000 × 64 random vectors: 14 of 40,000 never found even by their own vector, 0 when serial).
-// concurrentInsert: true trades that for a build about 1.9× faster on 2 cores. Each serial add
-// is its own call with the search thread count, so the library keeps a context per search thread.
+// Insertion: usearch 2.26's concurrent add() can leave a node stored but unreachable by any
+// search (upstream issue unum-cloud/USearch#735). In a small graph that is common (20,000 × 64
+// random vectors: 14 of 40,000 never found even by their own vector when inserted on 2 threads,
+// 0 when serial; a 60-vector graph loses one in about 1 build of 10); in a large one a concurrent
+// inserter seldom meets a node still being linked (1M × 384: 11 of 2,000 sampled vectors missed
+// with concurrent insertion, 8 serially, 8 for hnswlib-node — the graph's own misses). So by
+// default ('auto') rows go in one at a time until the graph holds CONCURRENT_FROM vectors, and
+// pieces of at least CONCURRENT_PIECE rows go in on all threads after that; concurrentInsert
+// true/false forces either. A serial add is its own call with the search thread count, so the
+// library keeps a context per search thread.
 
 import { createRequire } from 'node:module';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
@@ -31,8 +36,8 @@ export interface UsearchOptions {
   /** Candidates fetched per hit and rescored in float32 when quantization is not f32 (default 4). */
   rescore?: number;
   threads?: number;
-  /** Insert with all threads at once (faster; subject to the upstream unreachable-node bug). Default false. */
-  concurrentInsert?: boolean;
+  /** Insert on all threads at once: 'auto' (default) once the graph is large, true always, false never. */
+  concurrentInsert?: boolean | 'auto';
 }
 
 interface UsearchMatches {
@@ -60,6 +65,9 @@ const require = createRequire(import.meta.url);
 
 /** Rows per call into the library's add (one normalised copy of this many rows at a time). */
 const ADD_PIECE = 8192;
+/** 'auto' insertion: concurrent once the graph holds this many vectors, for pieces of at least CONCURRENT_PIECE rows. */
+export const CONCURRENT_FROM = 100_000;
+const CONCURRENT_PIECE = 1024;
 
 function positive(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -74,7 +82,7 @@ export class UsearchEngine implements AnnEngine {
   private readonly threads: number;
   private readonly rescore: number;
   private readonly quantized: boolean;
-  private readonly concurrent: boolean;
+  private readonly concurrent: boolean | 'auto';
 
   constructor(
     private readonly dim: number,
@@ -92,9 +100,9 @@ export class UsearchEngine implements AnnEngine {
       quantization: q,
       rescore: positive(o.rescore, 'rescore', 4),
     };
-    if (o.concurrentInsert !== undefined && typeof o.concurrentInsert !== 'boolean') throw new IndexInputError(`usearch: concurrentInsert must be true or false, got ${JSON.stringify(o.concurrentInsert)}`);
-    this.concurrent = o.concurrentInsert ?? false;
-    if (this.concurrent) this.options.concurrentInsert = true;
+    if (o.concurrentInsert !== undefined && typeof o.concurrentInsert !== 'boolean' && o.concurrentInsert !== 'auto') throw new IndexInputError(`usearch: concurrentInsert must be true, false or "auto", got ${JSON.stringify(o.concurrentInsert)}`);
+    this.concurrent = o.concurrentInsert ?? 'auto';
+    if (this.concurrent !== 'auto') this.options.concurrentInsert = this.concurrent;
     this.threads = o.threads ?? 0;
     this.rescore = this.options.rescore as number;
     this.quantized = q !== 'f32';
@@ -136,7 +144,8 @@ export class UsearchEngine implements AnnEngine {
       const keys = new BigUint64Array(e - s);
       for (let i = s; i < e; i++) keys[i - s] = BigInt(rows[i]);
       const prepared = this.prepare(vectors.subarray(s * dim, e * dim), e - s);
-      if (this.concurrent) {
+      const together = this.concurrent === 'auto' ? this.index.size() >= CONCURRENT_FROM && e - s >= CONCURRENT_PIECE : this.concurrent;
+      if (together) {
         this.index.add(keys, prepared, this.threads);
         continue;
       }

@@ -22,7 +22,7 @@ export const usage = `Usage: sentencekit index build --model DIR|HUB_ID --corpus
                             [--chunk-tokens N [--overlap N]] [--batch-size N] [--metric cosine|dot]
                             [--pg-url postgres://user@host:5432/db] [--pg-table NAME] [--halfvec]
                             [--connectivity M] [--expansion-add N] [--expansion-search N] [--quantization f32|f16|i8]
-                            [--overwrite] [--threads N]
+                            [--insert auto|serial|concurrent] [--overwrite] [--threads N]
        sentencekit index add --index DIR --corpus FILE [--model DIR|HUB_ID] [--batch-size N] [--commit-rows 1024]
        sentencekit index remove --index DIR --ids FILE|ID,...
        sentencekit index info --index DIR
@@ -30,7 +30,9 @@ export const usage = `Usage: sentencekit index build --model DIR|HUB_ID --corpus
 Corpus: JSON lines with "_id" or "id", "text", optional "title" (other fields are kept as
 metadata; BEIR's corpus.jsonl loads as it is) or a text file (one document a line, ids are line
 numbers). Default backend: ${DEFAULT_BACKEND}. The model defaults to the built-in one for build, and to
-the index's recorded model for add. Each batch is committed: an interrupted add keeps every
+the index's recorded model for add. --insert (usearch): serial inserts one vector at a time (the
+best graph), concurrent uses every thread (faster; usearch can then leave a vector unreachable),
+auto (default) is serial until the graph holds 100,000 vectors. Each batch is committed: an interrupted add keeps every
 batch before it. A summary JSON line is printed at the end.`;
 
 /** What `index build` records beside the index, for add and search. */
@@ -79,7 +81,7 @@ async function build(argv: string[]): Promise<void> {
     model: { type: 'string' }, corpus: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
     'chunk-tokens': { type: 'string' }, overlap: { type: 'string' }, 'batch-size': { type: 'string' }, metric: { type: 'string' },
     'pg-url': { type: 'string' }, 'pg-table': { type: 'string' }, halfvec: { type: 'boolean' },
-    connectivity: { type: 'string' }, 'expansion-add': { type: 'string' }, 'expansion-search': { type: 'string' }, quantization: { type: 'string' },
+    connectivity: { type: 'string' }, 'expansion-add': { type: 'string' }, 'expansion-search': { type: 'string' }, quantization: { type: 'string' }, insert: { type: 'string' },
     overwrite: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
   }, usage);
   if (positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
@@ -95,6 +97,8 @@ async function build(argv: string[]): Promise<void> {
   if (backend === 'pgvector' && typeof values['pg-url'] !== 'string') throw new UsageError('--backend pgvector needs --pg-url postgres://user@host:5432/db', usage);
   const q = values.quantization;
   if (q !== undefined && q !== 'f32' && q !== 'f16' && q !== 'i8') throw new UsageError(`--quantization must be f32, f16 or i8, got "${String(q)}"`, usage);
+  const ins = values.insert;
+  if (ins !== undefined && ins !== 'auto' && ins !== 'serial' && ins !== 'concurrent') throw new UsageError(`--insert must be auto, serial or concurrent, got "${String(ins)}"`, usage);
   assertNotInput(out, { '--corpus': corpus }, '--out');
   assertWritableFolder(out, { overwrite: Boolean(values.overwrite), what: 'the index' });
   if (!(await exists(corpus))) throw new Error(`${corpus}: the corpus file does not exist`);
@@ -115,6 +119,7 @@ async function build(argv: string[]): Promise<void> {
       usearch: {
         connectivity: intOpt(values, 'connectivity', undefined, usage), expansionAdd: intOpt(values, 'expansion-add', undefined, usage),
         expansionSearch: intOpt(values, 'expansion-search', undefined, usage), quantization: q as 'f32' | 'f16' | 'i8' | undefined,
+        concurrentInsert: ins === undefined || ins === 'auto' ? undefined : ins === 'concurrent',
       },
       pgvector: { connectionString: values['pg-url'] as string | undefined, table: (values['pg-table'] as string | undefined) ?? basename(target).toLowerCase().replace(/[^a-z0-9_]/g, '_'), halfvec: Boolean(values.halfvec) },
     });

@@ -82,8 +82,10 @@ export async function search(argv: string[]): Promise<void> {
       const [hits] = await index.search({ data: m.data, rows: 1, dim: m.dim }, k, { filter, model: info });
       for (const h of hits) out.push(JSON.stringify({ ...(h.metadata ?? {}), id: h.id, score: h.score, text: h.text ?? null }));
     } else {
-      // documents by their best chunk: ask for more chunks than k
-      const kk = chunked ? k * 4 : k;
+      // documents by their best chunk: ask for more chunks than k (8×: several chunks of one
+      // document often fill the top; with 4× the MS MARCO subset's chunked usearch index came
+      // out 0.0104 nDCG@10 below flat, with 8× 0.0069)
+      const kk = chunked ? k * 8 : k;
       const step = 256;
       for (let s = 0; s < m.rows; s += step) {
         const rows = Math.min(step, m.rows - s);

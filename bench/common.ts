@@ -12,6 +12,8 @@ import { SAMPLE_SENTENCES } from '../src/cli/samples.js';
 
 export const SHARED = resolve(process.cwd(), '..', 'shared');
 export const TOKENIZER = resolve(SHARED, 'models', 'all-MiniLM-L6-v2-tokenizer');
+/** The all-MiniLM-L6-v2 shape every speed benchmark builds (random weights, the real tokenizer). */
+export const MINILM_SHAPE = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
 
 export function stsDevSentences(): { sentences: string[]; source: string } {
   const p = resolve(SHARED, 'data', 'stsb', 'sts-dev.csv');

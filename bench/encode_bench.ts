@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { DEFAULT_MODEL_NAME, defaultModelDir } from '../src/models/default_model.js';
 import { existsSync } from 'node:fs';
-import { bertForwardFlops, bestOf, runPython, stsDevSentences, TOKENIZER } from './common.js';
+import { bertForwardFlops, bestOf, runPython, stsDevSentences, TOKENIZER, MINILM_SHAPE } from './common.js';
 import { peerMissing, runPeer, timedChild } from './peer.js';
 
 const pexec = promisify(execFile);
@@ -29,7 +29,7 @@ export interface EncodeBenchOptions {
 }
 
 export async function encodeBench(o: EncodeBenchOptions, peakGflops: number): Promise<Record<string, unknown>> {
-  const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+  const shape = MINILM_SHAPE;
   const { sentences, source } = stsDevSentences();
   const dir = await mkdtemp(join(tmpdir(), 'sk-bench-'));
   try {

@@ -25,7 +25,7 @@ import { Trainer } from '../src/training/trainer.js';
 import { createLoss } from '../src/losses/index.js';
 import { loadDataset } from '../src/data/index.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/index.js';
-import { bertForwardFlops, bestOf, SHARED, stsDevSentences, TOKENIZER } from './common.js';
+import { bertForwardFlops, bestOf, SHARED, stsDevSentences, TOKENIZER, MINILM_SHAPE } from './common.js';
 
 export interface ExportBenchOptions {
   threads: number;
@@ -38,7 +38,7 @@ export interface ExportBenchOptions {
   noSpearman?: boolean;
 }
 
-const MINILM = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+const MINILM = MINILM_SHAPE;
 const SMALL = { hidden: 128, layers: 2, heads: 2, intermediate: 512 };
 
 const r1 = (x: number): number => +x.toFixed(1);

@@ -16,14 +16,14 @@ import { createLoss } from '../src/losses/index.js';
 import { StepRunner, type StepTimings } from '../src/training/step_runner.js';
 import { breakdown, type TraceEvent } from '../src/runtime/profile.js';
 import { Session, type Feeds } from '../src/runtime/session.js';
-import { stsDevSentences, TOKENIZER } from './common.js';
+import { stsDevSentences, TOKENIZER, MINILM_SHAPE } from './common.js';
 import { fixedPlan, stsbPlan } from './train_plan.js';
 
 export async function profileBench(o: { threads: number; steps: number; len?: number; plan?: 'fixed' | 'stsb' | 'encode' }): Promise<Record<string, unknown>> {
   if (o.plan === 'encode') return encodeProfile(o.threads);
   const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
   try {
-    const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+    const shape = MINILM_SHAPE;
     const created = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...shape, seed: 42, maxSeqLength: 128 });
     await created.save(join(dir, 'model'));
     const model = await SentenceTransformer.load(join(dir, 'model'));
@@ -69,7 +69,7 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
 async function encodeProfile(threads: number): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-profile-'));
   try {
-    const shape = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+    const shape = MINILM_SHAPE;
     const model = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...shape, seed: 42, maxSeqLength: 256 });
     const { sentences } = stsDevSentences();
     const session = await Session.create(model.graphBytes(), { threads, cache: false, profile: true, profilePrefix: join(dir, 'trace') });

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
-import { stsDevSentences, TOKENIZER } from './common.js';
+import { stsDevSentences, TOKENIZER, MINILM_SHAPE } from './common.js';
 
 export interface ServeBenchOptions {
   threads: number;
@@ -155,7 +155,7 @@ export async function serveBench(o: ServeBenchOptions): Promise<Record<string, u
   const sentences = all.slice(0, 1000);
   const dir = await mkdtemp(join(tmpdir(), 'sk-serve-bench-'));
   try {
-    const m = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, hidden: 384, layers: 6, heads: 12, intermediate: 1536, maxSeqLength: 128, seed: 1 });
+    const m = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...MINILM_SHAPE, maxSeqLength: 128, seed: 1 });
     await m.save(join(dir, 'model'));
     await m.close();
     const refModel = await SentenceTransformer.load(join(dir, 'model'), { threads: o.threads });

@@ -12,7 +12,7 @@ import { SentenceTransformer } from '../src/models/sentence_transformer.js';
 import { createLoss } from '../src/losses/index.js';
 import { StepRunner } from '../src/training/step_runner.js';
 import { clearSessionCache } from '../src/runtime/session.js';
-import { stsDevSentences, TOKENIZER } from './common.js';
+import { stsDevSentences, TOKENIZER, MINILM_SHAPE } from './common.js';
 import { syntheticBatch } from './train_plan.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -56,7 +56,7 @@ async function measure(dir: string, spinning: boolean, threads: number, steps: n
 export async function spinBench(o: { threads: number; steps: number }): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-spin-'));
   try {
-    const created = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, hidden: 384, layers: 6, heads: 12, intermediate: 1536, seed: 42, maxSeqLength: 128 });
+    const created = await SentenceTransformer.create({ tokenizerDir: TOKENIZER, ...MINILM_SHAPE, seed: 42, maxSeqLength: 128 });
     await created.save(dir);
     const sentences = stsDevSentences().sentences.slice(0, 512);
     const out: Record<string, unknown> = { workload: `${o.threads} intra-op threads; training 32 pairs × 32 tokens MNRL (median of ${o.steps} steps), encode 512 STS-B dev sentences (best of 2)` };

@@ -17,11 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SentenceTransformer } from '../src/models/sentence_transformer.js';
-import { runPython, TOKENIZER } from './common.js';
+import { runPython, TOKENIZER, MINILM_SHAPE } from './common.js';
 import { peerMissing, runPeer, timedChild, type ChildRun } from './peer.js';
 import { fixedPlan, stepTokens, stsbPlan, type TrainPlan } from './train_plan.js';
 
-const SHAPE = { hidden: 384, layers: 6, heads: 12, intermediate: 1536 };
+const SHAPE = MINILM_SHAPE;
 const pexec = promisify(execFile);
 
 /** Training FLOPs (3 × forward) of a step counting real tokens only. */

@@ -16,6 +16,7 @@ import { BACKEND_NAMES, createIndex, DEFAULT_BACKEND, openIndex, type VectorInde
 import { checkCorpus } from '../../index/corpus.js';
 import { ingestCorpus } from '../../index/ingest.js';
 import { checkModel, modelInfo } from '../../index/model_info.js';
+import { CONCURRENT_FROM } from '../../index/usearch.js';
 import { intOpt, parse, required, UsageError } from '../args.js';
 
 export const usage = `Usage: sentencekit index build --model DIR|HUB_ID --corpus FILE --out DIR [--backend ${BACKEND_NAMES.join('|')}]
@@ -32,8 +33,8 @@ metadata; BEIR's corpus.jsonl loads as it is) or a text file (one document a lin
 numbers). Default backend: ${DEFAULT_BACKEND}. The model defaults to the built-in one for build, and to
 the index's recorded model for add. --insert (usearch): serial inserts one vector at a time (the
 best graph), concurrent uses every thread (faster; usearch can then leave a vector unreachable),
-auto (default) is serial until the graph holds 100,000 vectors. Each batch is committed: an interrupted add keeps every
-batch before it. A summary JSON line is printed at the end.`;
+auto (default) is serial until the graph holds ${CONCURRENT_FROM.toLocaleString('en-US')} vectors. Each batch is committed:
+an interrupted add keeps every batch before it. A summary JSON line is printed at the end.`;
 
 /** What `index build` records beside the index, for add and search. */
 export interface BuildInfo {

@@ -5,8 +5,13 @@
 // quantization of the graph's own copy of the vectors ('i8' default for cosine, 'f32' for dot;
 // 'f16'); with 'f16' or 'i8' the candidates are rescored exactly in float32 from the stored
 // vectors (rescore × k candidates, default 4), so scores are exact and the graph is 4× smaller.
-// For cosine the graph receives L2-normalised copies (components in [−1, 1], as int8 needs;
-// cosine does not change; the copies are made ADD_PIECE rows at a time). A reader that will
+// int8 codes for cosine are made here, per vector: c = round(127 · x / max|x|), so the largest
+// component is ±127 (cosine does not change with the scale). The library's own cast, 127 · x/‖x‖
+// truncated, leaves a 384-dimensional unit vector about ±6 levels a component, and its top 10
+// agreed with the exact one on 0.84 of hits against 0.98 with these codes; the codes go to the
+// native binding as an Int8Array (the JavaScript wrapper would turn them back into floats and
+// cast them again). For f32, f16 and dot the graph receives float32 (L2-normalised copies for
+// cosine; the copies are made ADD_PIECE rows at a time). A reader that will
 // add nothing (read-only, no commits after the saved graph) memory-maps the graph file (usearch
 // view) instead of reading it. threads: search threads (0 = all cores).
 // Insertion: usearch 2.26's concurrent add() can leave a node stored but unreachable by any
@@ -20,7 +25,9 @@
 // true/false forces either. A serial add is its own call with the search thread count, so the
 // library keeps a context per search thread.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
 import { IndexInputError } from './documents.js';
 import type { Manifest } from './segments.js';
@@ -40,28 +47,37 @@ export interface UsearchOptions {
   concurrentInsert?: boolean | 'auto';
 }
 
-interface UsearchMatches {
-  keys: BigUint64Array;
-  distances: Float32Array;
-  counts?: BigUint64Array;
-}
-
-interface UsearchIndex {
-  add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
-  search(vectors: Float32Array, k: number, threads: number): UsearchMatches;
-  remove(keys: BigUint64Array): number | number[];
+/** The compiled index of the usearch package (its native binding, beneath the JavaScript wrapper). */
+interface NativeIndex {
+  add(keys: BigUint64Array, vectors: Float32Array | Int8Array, threads: number): void;
+  /** [keys, distances, counts]: k slots a query, counts[q] of them filled. */
+  search(vectors: Float32Array | Int8Array, k: number, threads: number): [BigUint64Array, Float32Array, BigUint64Array];
+  remove(keys: BigUint64Array): unknown;
   size(): number;
-  capacity(): number;
   save(path: string): void;
   load(path: string): void;
   view(path: string): void;
 }
 
-interface UsearchModule {
-  Index: new (cfg: { dimensions: number; metric: string; quantization: string; connectivity: number; expansion_add: number; expansion_search: number; multi: boolean }) => UsearchIndex;
+interface NativeModule {
+  CompiledIndex: new (dimensions: number, metric: string, quantization: string, connectivity: number, expansionAdd: number, expansionSearch: number, multi: boolean) => NativeIndex;
 }
 
 const require = createRequire(import.meta.url);
+
+let native: NativeModule | null = null;
+/** The usearch package's native binding, found as its wrapper finds it (node-gyp-build from the package folder). */
+function nativeModule(): NativeModule {
+  if (native) return native;
+  let dir = dirname(require.resolve('usearch'));
+  while (!existsSync(join(dir, 'package.json')) || (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name !== 'usearch') {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('usearch: the package folder of the native binding was not found');
+    dir = up;
+  }
+  native = (require('node-gyp-build') as (d: string) => NativeModule)(dir);
+  return native;
+}
 
 /** Rows per call into the library's add (one normalised copy of this many rows at a time). */
 const ADD_PIECE = 8192;
@@ -78,7 +94,9 @@ function positive(v: unknown, name: string, dflt: number): number {
 /** The usearch engine behind FileIndex. */
 export class UsearchEngine implements AnnEngine {
   readonly options: Record<string, unknown>;
-  private index: UsearchIndex;
+  private index: NativeIndex;
+  /** int8 codes made here (cosine, i8); otherwise float32 goes to the library. */
+  private readonly codes: boolean;
   private readonly threads: number;
   private readonly rescore: number;
   private readonly quantized: boolean;
@@ -106,24 +124,18 @@ export class UsearchEngine implements AnnEngine {
     this.threads = o.threads ?? 0;
     this.rescore = this.options.rescore as number;
     this.quantized = q !== 'f32';
+    this.codes = q === 'i8' && metric === 'cosine';
     this.index = this.make();
   }
 
-  private make(): UsearchIndex {
-    const lib = require('usearch') as UsearchModule;
-    return new lib.Index({
-      dimensions: this.dim,
-      metric: this.metric === 'cosine' ? 'cos' : 'ip',
-      quantization: this.options.quantization as string,
-      connectivity: this.options.connectivity as number,
-      expansion_add: this.options.expansionAdd as number,
-      expansion_search: this.options.expansionSearch as number,
-      multi: false,
-    });
+  private make(): NativeIndex {
+    const o = this.options;
+    return new (nativeModule().CompiledIndex)(this.dim, this.metric === 'cosine' ? 'cos' : 'ip', o.quantization as string, o.connectivity as number, o.expansionAdd as number, o.expansionSearch as number, false);
   }
 
-  /** Unit-length copies of the rows for the cosine graph (the vectors themselves for dot). */
-  private prepare(v: Float32Array, rows: number): Float32Array {
+  /** What the graph receives for these rows: int8 codes (cosine, i8), unit-length copies (cosine), or the vectors themselves (dot). */
+  private prepare(v: Float32Array, rows: number): Float32Array | Int8Array {
+    if (this.codes) return int8Codes(v, rows, this.dim);
     if (this.metric !== 'cosine') return v.length === rows * this.dim ? v : v.subarray(0, rows * this.dim);
     const dim = this.dim;
     const out = v.slice(0, rows * dim);
@@ -167,21 +179,21 @@ export class UsearchEngine implements AnnEngine {
     if (nq === 0 || this.index.size() === 0) return { rows, scores };
     const kk = this.quantized ? k * this.rescore : k;
     const data = queries.data.length === nq * this.dim ? queries.data : queries.data.subarray(0, nq * this.dim);
-    const m = this.index.search(this.prepare(data, nq), kk, this.threads);
+    const [keys, distances, counts] = this.index.search(this.prepare(data, nq), kk, this.threads);
     for (let q = 0; q < nq; q++) {
-      const count = m.counts ? Number(m.counts[q]) : m.keys.length;
-      const base = m.counts ? q * kk : 0;
+      const count = Number(counts[q]);
+      const base = q * kk;
       if (!this.quantized) {
         for (let j = 0; j < Math.min(count, k); j++) {
-          rows[q * k + j] = Number(m.keys[base + j]);
-          scores[q * k + j] = 1 - m.distances[base + j];
+          rows[q * k + j] = Number(keys[base + j]);
+          scores[q * k + j] = 1 - distances[base + j];
         }
         continue;
       }
       const qv = data.subarray(q * this.dim, (q + 1) * this.dim);
       const cand: { row: number; score: number }[] = [];
       for (let j = 0; j < count; j++) {
-        const row = Number(m.keys[base + j]);
+        const row = Number(keys[base + j]);
         cand.push({ row, score: this.exactScore(qv, this.vectorOf(row)) });
       }
       cand.sort((a, b) => b.score - a.score || a.row - b.row);
@@ -227,6 +239,20 @@ export class UsearchEngine implements AnnEngine {
   close(): void {
     this.index = this.make();
   }
+}
+
+/** Per-vector int8 codes for a cosine graph: round(127 · x / max|x|) (zeros for a zero vector). */
+export function int8Codes(v: Float32Array, rows: number, dim: number): Int8Array {
+  const out = new Int8Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    let m = 0;
+    for (let d = 0; d < dim; d++) m = Math.max(m, Math.abs(v[o + d]));
+    if (!(m > 0)) continue;
+    const s = 127 / m;
+    for (let d = 0; d < dim; d++) out[o + d] = Math.round(v[o + d] * s);
+  }
+  return out;
 }
 
 export async function createUsearch(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {

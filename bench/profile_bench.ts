@@ -56,7 +56,7 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
     return {
       workload: `MultipleNegativesRankingLoss, 32 pairs × ${o.plan === 'stsb' ? 'shuffled STS-B train (max 128)' : `${len} tokens`}, dense AdamW, dropout on, ${o.threads} threads; mean of ${walls.length} steps after ${warm} warm-up steps`,
       step_wall_ms: +wall.toFixed(1),
-      javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), scatter: mean('scatter'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
+      javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), adamw_update: mean('update'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
       onnxruntime_model_run_ms: b.modelRunMs,
       onnxruntime_kernel_ms: b.kernelMs,
       by_op_type: b.byOp,

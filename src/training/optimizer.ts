@@ -1,12 +1,15 @@
-// AdamW, as the training graphs run it (PyTorch's update order), with its state:
+// AdamW (PyTorch's update order), with its state:
 //   c = min(max_norm / (‖g‖ + 1e-6), 1);  g ← c·g
 //   p ← p·(1 − lr·wd);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²
 //   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-// Updates apply only when the loss and the gradient norm are finite (the step's scalars are
-// gated so that a non-finite step leaves every buffer bit-for-bit unchanged). The step-dependent
-// scalars (1 − lr·wd, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)) are inputs computed here in float64. The
-// moments live in flat Float32Arrays, bound to the graph's outputs so onnxruntime updates them
-// (and the weights) in place. Also the cache of compiled step sessions.
+// The step graphs end in gradients: each parameter's gradient is bound to a buffer held here
+// across steps, and the graph also gives ‖g‖ and whether it and the loss are finite
+// (gradNormGraph). The update is then one pass over each parameter here, in place on the
+// weights and the moments (flat Float32Arrays, arithmetic in float64): in the graph it was ~15
+// elementwise passes over every parameter plus the copy of the new weights and moments out of
+// onnxruntime (three times the bytes of the gradients). A step that is not finite (loss or
+// ‖g‖) applies nothing: every weight and moment stays bit for bit. Also the cache of compiled
+// step sessions.
 
 import type { GraphBuilder } from '../graph/builder.js';
 import type { TensorData, Value } from '../graph/ir.js';
@@ -40,21 +43,11 @@ export function stepSessionOptions(o: OptimizerOptions): SessionOptions {
 
 export type Moments = Map<string, { m: Float32Array; v: Float32Array }>;
 
-export interface AdamWGraphOptions {
-  maxGradNorm: number | null;
-  betas: [number, number];
-  eps: number;
-}
-
 /**
- * Adds global-norm clipping and AdamW on `updated` with gradients `gradOf(name)` to `g`;
- * outputs grad_norm, finite and every parameter's and moment's new value (`extraCheck` joins
- * the finiteness test, e.g. the loss).
+ * Adds to `g` the global gradient norm `grad_norm`, `finite` (‖g‖ and `extraCheck`, e.g. the
+ * loss, are finite) and every updated parameter's gradient as output `${name}:grad`.
  */
-export function adamwGraph(g: GraphBuilder, updated: TrainableParam[], valueOf: (n: string) => Value, gradOf: (n: string) => Value, o: AdamWGraphOptions, extraCheck: Value | null): void {
-  const decayMult = g.input('decay_mult', 'float32', []);
-  const stepSize = g.input('step_size', 'float32', []);
-  const bc2Sqrt = g.input('bias_correction2_sqrt', 'float32', []);
+export function gradNormGraph(g: GraphBuilder, updated: TrainableParam[], gradOf: (n: string) => Value, extraCheck: Value | null): void {
   g.scope('optimizer', () => {
     let sumSq: Value | null = null;
     for (const p of updated) {
@@ -64,39 +57,21 @@ export function adamwGraph(g: GraphBuilder, updated: TrainableParam[], valueOf: 
     const norm = sumSq ? g.sqrt(sumSq) : g.scalar(0);
     g.output(norm, 'grad_norm');
     const check = extraCheck ? g.add(norm, extraCheck) : norm;
-    const finite = g.equal(g.sub(check, check), g.scalar(0));
-    g.output(finite, 'finite');
-    const coef = o.maxGradNorm ? g.min(g.div(g.scalar(o.maxGradNorm), g.add(norm, g.scalar(1e-6))), g.scalar(1)) : g.scalar(1);
-    // Step scalars, gated by `finite`: a non-finite step leaves p, m and v exactly as they were
-    // (β = 1, scale 0, step 0, decay 1) after the gradient's NaNs are replaced by zeros.
-    const [b1, b2] = o.betas;
-    const gate = (on: Value, off: number): Value => g.where(finite, on, g.scalar(off));
-    const b1e = gate(g.scalar(b1), 1);
-    const b2e = gate(g.scalar(b2), 1);
-    const s1 = gate(g.mul(coef, g.scalar(1 - b1)), 0);
-    const s2 = gate(g.mul(g.mul(coef, coef), g.scalar(1 - b2)), 0);
-    const stepE = gate(stepSize, 0);
-    const decayE = gate(decayMult, 1);
-    for (const p of updated) {
-      const x = valueOf(p.name);
-      const gr = g.where(finite, gradOf(p.name), g.scalar(0));
-      const shape = x.shape ? [...x.shape] : [...p.param.shape];
-      const m = g.input(`${p.name}:m`, 'float32', shape);
-      const v = g.input(`${p.name}:v`, 'float32', shape);
-      const m2 = g.add(g.mul(m, b1e), g.mul(gr, s1));
-      const v2 = g.add(g.mul(v, b2e), g.mul(g.mul(gr, gr), s2));
-      const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), g.scalar(o.eps));
-      const decayed = p.decay ? g.mul(x, decayE) : x;
-      g.output(g.sub(decayed, g.mul(stepE, g.div(m2, denom))), `${p.name}:new`);
-      g.output(m2, `${p.name}:m:new`);
-      g.output(v2, `${p.name}:v:new`);
-    }
+    g.output(g.equal(g.sub(check, check), g.scalar(0)), 'finite');
+    for (const p of updated) g.output(gradOf(p.name), `${p.name}:grad`);
   });
 }
 
-/** AdamW's state (the moments of every trainable parameter) and the feeds of one update. */
+/** Rows of a table that a step updates alone (sparse embeddings): row ids[i] of the table is row i of the gradient. */
+export interface UpdateRows {
+  ids: Int32Array;
+  width: number;
+}
+
+/** AdamW's state (the moments of every trainable parameter), the gradient buffers and the update. */
 export class AdamW {
   readonly moments: Moments;
+  private readonly grads = new Map<string, Float32Array>();
 
   /** `moments` may be shared between the steps of several losses training the same model. */
   constructor(params: readonly TrainableParam[], readonly opts: OptimizerOptions, moments?: Moments) {
@@ -106,35 +81,86 @@ export class AdamW {
     }
   }
 
-  get graphOptions(): AdamWGraphOptions {
-    return { maxGradNorm: this.opts.maxGradNorm, betas: this.opts.betas, eps: this.opts.eps };
+  /** The gradient buffer of `p` (held across steps), `length` floats (by default the whole parameter). */
+  gradBuffer(p: TrainableParam, length = p.param.data.length): Float32Array {
+    let b = this.grads.get(p.name);
+    if (!b || b.length < length) {
+      b = new Float32Array(Math.max(length, b ? b.length * 2 : 0));
+      this.grads.set(p.name, b);
+    }
+    return b.subarray(0, length);
   }
 
-  /** The step's scalar inputs at learning rate `lr`, step `t` (1-based); `apply` false gives a step of size 0. */
-  scalars(lr: number, t: number, apply = true): Record<string, TensorData> {
-    const [b1, b2] = this.opts.betas;
-    const scalar = (x: number): TensorData => ({ dtype: 'float32', dims: [], data: Float32Array.of(x) });
-    return {
-      decay_mult: scalar(1 - lr * this.opts.weightDecay),
-      step_size: scalar(apply ? lr / (1 - b1 ** t) : 0),
-      bias_correction2_sqrt: scalar(Math.sqrt(1 - b2 ** t)),
-    };
+  /** Binds the graph's `${name}:grad` output of `p` (dims: by default the parameter's) to its gradient buffer. */
+  bindGrad(p: TrainableParam, into: Record<string, TensorData>, dims: readonly number[] = p.param.shape): Float32Array {
+    const data = this.gradBuffer(p, dims.reduce((a, b) => a * b, 1));
+    into[`${p.name}:grad`] = { dtype: 'float32', dims: [...dims], data };
+    return data;
   }
 
   /**
-   * Feeds `p` and its moments (as `data`, `m`, `v`, by default the full tensors) and binds
-   * their new values to the same buffers.
+   * One AdamW step at learning rate `lr`, step number `t` (1-based), on each parameter from its
+   * gradient `gradOf(p)` (of global norm `gradNorm`), in place; `rows` restricts a parameter to
+   * some of its rows. Nothing changes unless `finite`.
    */
-  bind(p: TrainableParam, feeds: Record<string, TensorData>, into: Record<string, TensorData>, rows?: { dims: number[]; data: Float32Array; m: Float32Array; v: Float32Array }): void {
-    const mv = this.moments.get(p.name)!;
-    const dims = rows?.dims ?? p.param.shape;
-    feeds[p.name] = { dtype: 'float32', dims, data: rows?.data ?? p.param.data };
-    feeds[`${p.name}:m`] = { dtype: 'float32', dims, data: rows?.m ?? mv.m };
-    feeds[`${p.name}:v`] = { dtype: 'float32', dims, data: rows?.v ?? mv.v };
-    into[`${p.name}:new`] = feeds[p.name];
-    into[`${p.name}:m:new`] = feeds[`${p.name}:m`];
-    into[`${p.name}:v:new`] = feeds[`${p.name}:v`];
+  update(updated: readonly TrainableParam[], gradOf: (p: TrainableParam) => Float32Array, gradNorm: number, finite: boolean, lr: number, t: number, rows?: Map<string, UpdateRows>): void {
+    if (!finite) return;
+    const { betas: [b1, b2], eps, maxGradNorm, weightDecay } = this.opts;
+    const coef = maxGradNorm ? Math.min(Math.fround(maxGradNorm / (gradNorm + 1e-6)), 1) : 1;
+    const k: Coefficients = {
+      s1: coef * (1 - b1),
+      s2: coef * coef * (1 - b2),
+      b1,
+      b2,
+      eps,
+      step: lr / (1 - b1 ** t),
+      bc2: Math.sqrt(1 - b2 ** t),
+      decay: 1,
+    };
+    for (const p of updated) {
+      const mv = this.moments.get(p.name)!;
+      const g = gradOf(p);
+      const c = { ...k, decay: p.decay ? 1 - lr * weightDecay : 1 };
+      const r = rows?.get(p.name);
+      if (!r) {
+        adamwPass(p.param.data, mv.m, mv.v, 0, g, 0, p.param.data.length, c);
+        continue;
+      }
+      for (let i = 0; i < r.ids.length; i++) adamwPass(p.param.data, mv.m, mv.v, r.ids[i] * r.width, g, i * r.width, r.width, c);
+    }
   }
+}
+
+interface Coefficients {
+  s1: number;
+  s2: number;
+  b1: number;
+  b2: number;
+  eps: number;
+  step: number;
+  bc2: number;
+  decay: number;
+}
+
+/** AdamW on n elements of p, m, v from offset `at`, with the gradient g from offset `gAt`. */
+function adamwPass(p: Float32Array, m: Float32Array, v: Float32Array, at: number, g: Float32Array, gAt: number, n: number, c: Coefficients): void {
+  const { s1, s2, b1, b2, eps, step, bc2, decay } = c;
+  for (let i = 0; i < n; i++) {
+    const gi = g[gAt + i];
+    const j = at + i;
+    const mi = m[j] * b1 + gi * s1;
+    const vi = v[j] * b2 + gi * gi * s2;
+    m[j] = mi;
+    v[j] = vi;
+    p[j] = p[j] * decay - step * (mi / (Math.sqrt(vi) / bc2 + eps));
+  }
+}
+
+/** Global L2 norm of the gradients, in float64. */
+export function globalNorm(grads: Iterable<Float32Array>): number {
+  let s = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  return Math.sqrt(s);
 }
 
 /**

@@ -1,11 +1,11 @@
 // The training graphs: the model's forward pass (built by the pipeline builder, weights as
 // inputs) over every text column of the batch (stacked into one [columns·batch, seq] input),
-// the loss, reverse-mode gradients of every trainable parameter and, for the one-graph step,
-// clipping and AdamW (optimizer.ts); also the grad-only, apply-only, embed-only and
-// loss-gradient graphs the accumulated and GradCache steps combine.
-// Inputs of the one-graph step: input_ids, attention_mask, [labels], the step's scalars, and
-// each parameter with its two moments; outputs: loss, grad_norm, finite, and the updated
-// parameters and moments (bound to the input buffers, so weights are updated in place).
+// the loss and reverse-mode gradients of every trainable parameter; also the accumulating,
+// embed-only and loss-gradient graphs the accumulated and GradCache steps combine. AdamW runs
+// on the gradients outside the graphs (optimizer.ts).
+// Inputs of the one-graph step: input_ids, attention_mask, [labels], [dropout masks] and each
+// parameter; outputs: loss, grad_norm, finite, and each updated parameter's gradient
+// `${name}:grad` (bound to the optimizer's gradient buffers).
 
 import { GraphBuilder } from '../graph/builder.js';
 import { gradients } from '../graph/autodiff.js';
@@ -18,7 +18,7 @@ import type { Features } from '../models/features.js';
 import { DropoutMode, type DropoutSite } from '../models/module.js';
 import { buildPipeline, paramNamespace } from '../models/pipeline.js';
 import type { SentenceTransformer } from '../models/sentence_transformer.js';
-import { adamwGraph, type AdamWGraphOptions } from './optimizer.js';
+import { gradNormGraph } from './optimizer.js';
 import { decays, InputParamSource, type TrainableParam } from './param_source.js';
 
 export interface TrainGraphOptions {
@@ -26,9 +26,6 @@ export interface TrainGraphOptions {
   columns: number;
   /** Width of embedding labels (MSELoss); other label kinds need none. */
   labelDim?: number;
-  maxGradNorm: number | null;
-  betas: [number, number];
-  eps: number;
   /** Seed of the dropout masks; null turns dropout off. */
   dropoutSeed: number | null;
   freezeWordEmbeddings: boolean;
@@ -132,7 +129,7 @@ export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: 
   const trainable = params.filter((p) => p.trainable && used.has(p.name));
   const grads = gradients(g, lossValue, trainable.map((p) => used.get(p.name)!));
   const updated = trainable.filter((p) => grads.get(used.get(p.name)!));
-  adamwGraph(g, updated, (n) => used.get(n)!, (n) => grads.get(used.get(n)!)!, o, lossValue);
+  gradNormGraph(g, updated, (n) => grads.get(used.get(n)!)!, lossValue);
   prune(g.graph);
   return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated, dropoutSites };
 }
@@ -175,15 +172,6 @@ export function buildGradGraph(model: SentenceTransformer, loss: Loss | null, pa
   }
   prune(g.graph);
   return { bytes: toModelProto(g.graph, { opset: g.opset }), inputs: params.filter((p) => used.has(p.name)), updated, dropoutSites };
-}
-
-/** Clipping and AdamW on accumulated gradients (`${name}:acc`), updating parameters and moments in place. */
-export function buildApplyGraph(updated: TrainableParam[], o: AdamWGraphOptions): Uint8Array {
-  const g = new GraphBuilder('apply_step', { opset: TRAIN_OPSET });
-  const ps = new Map(updated.map((p) => [p.name, g.input(p.name, 'float32', [...p.param.shape])]));
-  const accs = new Map(updated.map((p) => [p.name, g.input(`${p.name}:acc`, 'float32', [...p.param.shape])]));
-  adamwGraph(g, updated, (n) => ps.get(n)!, (n) => accs.get(n)!, o, null);
-  return toModelProto(g.graph, { opset: g.opset });
 }
 
 /** The forward pass alone (no dropout): stacked ids → sentence embeddings [n, dim]. */

@@ -1,27 +1,25 @@
 // Gradient accumulators and the update that consumes them, shared by the accumulated and
 // GradCache steps: `add` runs a forward/backward graph that adds scale·∂objective/∂p into
 // each parameter's accumulator (bound in place; the objective is the loss, or Σ emb ⊙ emb_grad
-// for a given embedding gradient); `apply` runs clipping and AdamW on the accumulators, then
-// zeroes them.
+// for a given embedding gradient); `apply` runs clipping and AdamW on the accumulators
+// (optimizer.ts; the norm in float64 here), then zeroes them.
 
 import type { TensorData } from '../../graph/ir.js';
 import { dropoutMasks } from '../dropout_masks.js';
-import { SessionCache, stepSessionOptions } from '../optimizer.js';
+import { globalNorm, SessionCache, stepSessionOptions } from '../optimizer.js';
 import type { TrainableParam } from '../param_source.js';
 import { stackRows } from '../stack.js';
-import { buildApplyGraph, buildGradGraph, type BuiltGradGraph } from '../train_graph.js';
+import { buildGradGraph, type BuiltGradGraph } from '../train_graph.js';
 import { labelDimOf, paramFeeds, type StepContext } from './step.js';
 
 export class Accumulator {
   private readonly acc = new Map<string, Float32Array>();
   private readonly grads: SessionCache<BuiltGradGraph>;
-  private readonly applyFor: SessionCache<{ bytes: Uint8Array }>;
   private updated: TrainableParam[] | null = null;
 
   constructor(private readonly c: StepContext) {
     for (const p of c.params) if (p.trainable) this.acc.set(p.name, new Float32Array(p.param.data.length));
     this.grads = new SessionCache(stepSessionOptions(c.optimizer.opts));
-    this.applyFor = new SessionCache(stepSessionOptions(c.optimizer.opts));
   }
 
   /** Adds scale·∂objective/∂p into the accumulators for one forward pass over `rows`; returns the loss (NaN when seeded by `embGrad`). */
@@ -31,7 +29,7 @@ export class Accumulator {
     const labelDim = labelDimOf(labels);
     const seeded = embGrad !== null;
     const { built, session } = await this.grads.get(`${columns}|${labelDim ?? ''}|${seeded}`, () => buildGradGraph(model, seeded ? null : this.c.loss, this.c.params, {
-      columns, labelDim, seeded, ...optimizer.graphOptions, dropoutSeed: seeded ? null : o.dropoutSeed, freezeWordEmbeddings: o.freezeWordEmbeddings,
+      columns, labelDim, seeded, dropoutSeed: seeded ? null : o.dropoutSeed, freezeWordEmbeddings: o.freezeWordEmbeddings,
     }));
     this.updated ??= built.updated;
     const st = stackRows(rows, model.tokenizer.padTokenId);
@@ -53,33 +51,21 @@ export class Accumulator {
     return { loss: embGrad ? NaN : Number(res.loss.data[0]), tokens: st.tokens, padded: st.dims[0] * st.dims[1] };
   }
 
-  /** Clipping and AdamW on the accumulated gradients; a non-finite `loss` applies nothing. */
+  /** Clipping and AdamW on the accumulated gradients; a non-finite `loss` or norm applies nothing. */
   async apply(lr: number, t: number, loss: number): Promise<{ gradNorm: number; finite: boolean }> {
-    const { optimizer } = this.c;
     const updated = this.updated ?? [];
-    const { session } = await this.applyFor.get('apply', () => ({ bytes: buildApplyGraph(updated, optimizer.graphOptions) }));
-    const feeds: Record<string, TensorData> = { ...optimizer.scalars(lr, t, Number.isFinite(loss)) };
-    const into: Record<string, TensorData> = {};
-    for (const p of updated) {
-      optimizer.bind(p, feeds, into);
-      feeds[`${p.name}:acc`] = { dtype: 'float32', dims: p.param.shape, data: this.acc.get(p.name)! };
-    }
-    if (!Number.isFinite(loss)) {
-      // a non-finite loss with finite gradients must not update either
-      for (const a of this.acc.values()) a.fill(Number.NaN, 0, 1);
-    }
-    const res = await session.runInto(feeds, into, ['grad_norm', 'finite']);
+    const gradNorm = globalNorm(updated.map((p) => this.acc.get(p.name)!));
+    const finite = Number.isFinite(gradNorm) && Number.isFinite(loss);
+    this.c.optimizer.update(updated, (p) => this.acc.get(p.name)!, gradNorm, finite, lr, t);
     for (const a of this.acc.values()) a.fill(0);
-    return { gradNorm: Number(res.grad_norm.data[0]), finite: Number(res.finite.data[0]) === 1 };
+    return { gradNorm, finite };
   }
 
   async endProfiling(): Promise<void> {
     await this.grads.endProfiling();
-    await this.applyFor.endProfiling();
   }
 
   async close(): Promise<void> {
     await this.grads.close();
-    await this.applyFor.close();
   }
 }

@@ -1,10 +1,11 @@
-// The plain step: forward, loss, gradients, clipping and AdamW in ONE graph per number of text
-// columns, run once per batch; with sparse embeddings only the word-embedding rows the batch
-// uses (and their moments) are fed and written back (lazy AdamW on the table).
+// The plain step: forward, loss and gradients in ONE graph per number of text columns, run once
+// per batch, then clipping and AdamW on the gradients (optimizer.ts); with sparse embeddings only
+// the word-embedding rows the batch uses are fed, and only they (and their moments) are updated
+// (lazy AdamW on the table).
 
 import type { TensorData } from '../../graph/ir.js';
 import { dropoutMasks } from '../dropout_masks.js';
-import { SessionCache, stepSessionOptions } from '../optimizer.js';
+import { SessionCache, stepSessionOptions, type UpdateRows } from '../optimizer.js';
 import { stackRows } from '../stack.js';
 import { buildTrainGraph, tokenTableName, type BuiltTrainGraph } from '../train_graph.js';
 import { labelDimOf, NO_TIMINGS, paramFeeds, type StepBatch, type StepContext, type StepResult, type StepStrategy, type StepTimings } from './step.js';
@@ -25,7 +26,7 @@ export class PlainStep implements StepStrategy {
     const columns = batch.columns.length;
     const labelDim = labelDimOf(batch.labels);
     const { built, session } = await this.graphs.get(`${columns}|${labelDim ?? ''}`, () => buildTrainGraph(model, this.c.loss, this.c.params, {
-      columns, labelDim, ...optimizer.graphOptions, dropoutSeed: o.dropoutSeed, freezeWordEmbeddings: o.freezeWordEmbeddings, sparseEmbeddings: o.sparseEmbeddings,
+      columns, labelDim, dropoutSeed: o.dropoutSeed, freezeWordEmbeddings: o.freezeWordEmbeddings, sparseEmbeddings: o.sparseEmbeddings,
     }));
     const B = batch.columns[0].length;
     for (const col of batch.columns) if (col.length !== B) throw new Error(`every column of a batch needs ${B} texts, one has ${col.length}`);
@@ -35,7 +36,6 @@ export class PlainStep implements StepStrategy {
     const feeds: Record<string, TensorData> = {
       input_ids: { dtype: 'int64', dims: [N, S], data: st.ids },
       attention_mask: { dtype: 'int64', dims: [N, S], data: st.mask },
-      ...optimizer.scalars(lr, t),
     };
     if (batch.labels) feeds.labels = batch.labels;
     const t1 = performance.now();
@@ -45,25 +45,31 @@ export class PlainStep implements StepStrategy {
     const into: Record<string, TensorData> = {};
     const table = tokenTableName(model);
     const sparse = o.sparseEmbeddings ? built.updated.find((p) => p.name === table) : undefined;
-    let rows: Rows | null = null;
+    const grads = new Map<string, Float32Array>();
+    const rows = new Map<string, UpdateRows>();
     for (const p of built.updated) {
       if (p === sparse) {
-        rows = gatherRows(st.ids, p.param.data, optimizer.moments.get(p.name)!, p.param.shape[1]);
-        feeds.input_ids = { dtype: 'int64', dims: [N, S], data: rows.local };
-        optimizer.bind(p, feeds, into, { dims: [rows.ids.length, p.param.shape[1]], data: rows.p, m: rows.m, v: rows.v });
+        const width = p.param.shape[1];
+        const r = tableRows(st.ids, p.param.data, width);
+        feeds.input_ids = { dtype: 'int64', dims: [N, S], data: r.local };
+        feeds[p.name] = { dtype: 'float32', dims: [r.ids.length, width], data: r.p };
+        rows.set(p.name, { ids: r.ids, width });
+        grads.set(p.name, optimizer.bindGrad(p, into, [r.ids.length, width]));
       } else {
-        optimizer.bind(p, feeds, into);
+        grads.set(p.name, optimizer.bindGrad(p, into));
       }
     }
     const t3 = performance.now();
     const res = await session.runInto(feeds, into, ['loss', 'grad_norm', 'finite']);
     const t4 = performance.now();
-    if (sparse && rows) scatterRows(rows, sparse.param.data, optimizer.moments.get(sparse.name)!, sparse.param.shape[1]);
-    this.lastTimings = { stack: t1 - t0, masks: t2 - t1, feeds: t3 - t2, run: t4 - t3, scatter: performance.now() - t4 };
+    const gradNorm = Number(res.grad_norm.data[0]);
+    const finite = Number(res.finite.data[0]) === 1;
+    optimizer.update(built.updated, (p) => grads.get(p.name)!, gradNorm, finite, lr, t, rows);
+    this.lastTimings = { stack: t1 - t0, masks: t2 - t1, feeds: t3 - t2, run: t4 - t3, update: performance.now() - t4 };
     return {
       loss: Number(res.loss.data[0]),
-      gradNorm: Number(res.grad_norm.data[0]),
-      finite: Number(res.finite.data[0]) === 1,
+      gradNorm,
+      finite,
       tokens: st.tokens,
       paddedTokens: N * S,
     };
@@ -83,34 +89,17 @@ interface Rows {
   ids: Int32Array;
   /** input_ids rewritten as positions in `ids`. */
   local: BigInt64Array;
+  /** The table rows of `ids`. */
   p: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
 }
 
-/** Copies out the table rows (and their moments) that a batch's ids use. */
-function gatherRows(inputIds: BigInt64Array, table: Float32Array, mv: { m: Float32Array; v: Float32Array }, width: number): Rows {
+/** Copies out the table rows that a batch's ids use. */
+function tableRows(inputIds: BigInt64Array, table: Float32Array, width: number): Rows {
   const uniq = Int32Array.from(new Set(Array.from(inputIds, Number))).sort();
   const pos = new Map<number, number>();
   uniq.forEach((id, i) => pos.set(id, i));
   const local = BigInt64Array.from(inputIds, (x) => BigInt(pos.get(Number(x))!));
-  const n = uniq.length * width;
-  const p = new Float32Array(n);
-  const m = new Float32Array(n);
-  const v = new Float32Array(n);
-  uniq.forEach((id, i) => {
-    p.set(table.subarray(id * width, (id + 1) * width), i * width);
-    m.set(mv.m.subarray(id * width, (id + 1) * width), i * width);
-    v.set(mv.v.subarray(id * width, (id + 1) * width), i * width);
-  });
-  return { ids: uniq, local, p, m, v };
-}
-
-/** Writes the updated rows back into the table and its moments. */
-function scatterRows(r: Rows, table: Float32Array, mv: { m: Float32Array; v: Float32Array }, width: number): void {
-  r.ids.forEach((id, i) => {
-    table.set(r.p.subarray(i * width, (i + 1) * width), id * width);
-    mv.m.set(r.m.subarray(i * width, (i + 1) * width), id * width);
-    mv.v.set(r.v.subarray(i * width, (i + 1) * width), id * width);
-  });
+  const p = new Float32Array(uniq.length * width);
+  uniq.forEach((id, i) => p.set(table.subarray(id * width, (id + 1) * width), i * width));
+  return { ids: uniq, local, p };
 }

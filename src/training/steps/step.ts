@@ -40,8 +40,8 @@ export interface StepTimings {
   feeds: number;
   /** session.run: onnxruntime's own time plus the binding's tensor wrapping and copies. */
   run: number;
-  /** Writing sparse embedding rows back into the table. */
-  scatter: number;
+  /** Clipping and AdamW on the gradients, in place on the weights and moments. */
+  update: number;
 }
 
 export interface StepStrategy {
@@ -54,7 +54,7 @@ export interface StepStrategy {
   close(): Promise<void>;
 }
 
-export const NO_TIMINGS: StepTimings = { stack: 0, masks: 0, feeds: 0, run: 0, scatter: 0 };
+export const NO_TIMINGS: StepTimings = { stack: 0, masks: 0, feeds: 0, run: 0, update: 0 };
 
 /** Label width of embedding labels (MSELoss), undefined otherwise. */
 export function labelDimOf(labels: TensorData | null): number | undefined {

@@ -4,16 +4,18 @@
 //   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 // The step graphs end in gradients: each parameter's gradient is bound to a buffer held here
 // across steps, and the graph also gives ‖g‖ and whether it and the loss are finite
-// (gradNormGraph). The update is then one pass over each parameter here, in place on the
-// weights and the moments (flat Float32Arrays, arithmetic in float64): in the graph it was ~15
-// elementwise passes over every parameter plus the copy of the new weights and moments out of
-// onnxruntime (three times the bytes of the gradients). A step that is not finite (loss or
-// ‖g‖) applies nothing: every weight and moment stays bit for bit. Also the cache of compiled
-// step sessions.
+// (gradNormGraph). The update is then one pass over each parameter, in place on the weights and
+// the moments: the WebAssembly SIMD kernel where the parameter's arrays live in an arena
+// (param_arena.ts; every trainable parameter up to 1 GiB of state), else a float64 loop here.
+// In the graph it was ~15 elementwise passes over every parameter plus the copy of the new
+// weights and moments out of onnxruntime (three times the bytes of the gradients). A step that
+// is not finite (loss or ‖g‖) applies nothing: every weight and moment stays bit for bit. Also
+// the cache of compiled step sessions.
 
 import type { GraphBuilder } from '../graph/builder.js';
 import type { TensorData, Value } from '../graph/ir.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
+import { place, slotOf, updateSlot, type AdamWCoefficients } from './param_arena.js';
 import type { TrainableParam } from './param_source.js';
 
 export interface OptimizerOptions {
@@ -73,16 +75,30 @@ export class AdamW {
   readonly moments: Moments;
   private readonly grads = new Map<string, Float32Array>();
 
-  /** `moments` may be shared between the steps of several losses training the same model. */
+  /**
+   * `moments` may be shared between the steps of several losses training the same model. The
+   * trainable parameters' weights and moments move into arenas (their `data` and moment arrays
+   * become views there, with the same values).
+   */
   constructor(params: readonly TrainableParam[], readonly opts: OptimizerOptions, moments?: Moments) {
     this.moments = moments ?? new Map();
-    for (const p of params) {
-      if (p.trainable && !this.moments.has(p.name)) this.moments.set(p.name, { m: new Float32Array(p.param.data.length), v: new Float32Array(p.param.data.length) });
+    const trainable = params.filter((p) => p.trainable);
+    for (const p of trainable) {
+      if (!this.moments.has(p.name)) this.moments.set(p.name, { m: new Float32Array(p.param.data.length), v: new Float32Array(p.param.data.length) });
     }
+    place(trainable.map((p) => ({ data: p.param.data, ...this.moments.get(p.name)! })), (i, views) => {
+      const p = trainable[i];
+      const mv = this.moments.get(p.name)!;
+      p.param.data = views.p;
+      mv.m = views.m;
+      mv.v = views.v;
+    });
   }
 
-  /** The gradient buffer of `p` (held across steps), `length` floats (by default the whole parameter). */
+  /** The gradient buffer of `p` (held across steps; its arena region if it has one), `length` floats (by default the whole parameter). */
   gradBuffer(p: TrainableParam, length = p.param.data.length): Float32Array {
+    const slot = slotOf(p.param.data);
+    if (slot) return slot.views.g.subarray(0, length);
     let b = this.grads.get(p.name);
     if (!b || b.length < length) {
       b = new Float32Array(Math.max(length, b ? b.length * 2 : 0));
@@ -107,7 +123,7 @@ export class AdamW {
     if (!finite) return;
     const { betas: [b1, b2], eps, maxGradNorm, weightDecay } = this.opts;
     const coef = maxGradNorm ? Math.min(Math.fround(maxGradNorm / (gradNorm + 1e-6)), 1) : 1;
-    const k: Coefficients = {
+    const k: AdamWCoefficients = {
       s1: coef * (1 - b1),
       s2: coef * coef * (1 - b2),
       b1,
@@ -122,6 +138,11 @@ export class AdamW {
       const g = gradOf(p);
       const c = { ...k, decay: p.decay ? 1 - lr * weightDecay : 1 };
       const r = rows?.get(p.name);
+      const slot = slotOf(p.param.data);
+      if (slot && slot.views.m === mv.m) {
+        if (g.buffer !== slot.views.g.buffer || g.byteOffset !== slot.views.g.byteOffset) slot.views.g.set(g);
+        if (updateSlot(slot, c, r)) continue;
+      }
       if (!r) {
         adamwPass(p.param.data, mv.m, mv.v, 0, g, 0, p.param.data.length, c);
         continue;
@@ -131,19 +152,8 @@ export class AdamW {
   }
 }
 
-interface Coefficients {
-  s1: number;
-  s2: number;
-  b1: number;
-  b2: number;
-  eps: number;
-  step: number;
-  bc2: number;
-  decay: number;
-}
-
-/** AdamW on n elements of p, m, v from offset `at`, with the gradient g from offset `gAt`. */
-function adamwPass(p: Float32Array, m: Float32Array, v: Float32Array, at: number, g: Float32Array, gAt: number, n: number, c: Coefficients): void {
+/** AdamW on n elements of p, m, v from offset `at`, with the gradient g from offset `gAt` (the loop for arrays outside an arena). */
+function adamwPass(p: Float32Array, m: Float32Array, v: Float32Array, at: number, g: Float32Array, gAt: number, n: number, c: AdamWCoefficients): void {
   const { s1, s2, b1, b2, eps, step, bc2, decay } = c;
   for (let i = 0; i < n; i++) {
     const gi = g[gAt + i];
@@ -156,11 +166,24 @@ function adamwPass(p: Float32Array, m: Float32Array, v: Float32Array, at: number
   }
 }
 
-/** Global L2 norm of the gradients, in float64. */
+/** Global L2 norm of the gradients, in float64 (four partial sums, so the additions overlap). */
 export function globalNorm(grads: Iterable<Float32Array>): number {
-  let s = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-  return Math.sqrt(s);
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (const g of grads) {
+    const n4 = g.length - (g.length % 4);
+    let i = 0;
+    for (; i < n4; i += 4) {
+      a += g[i] * g[i];
+      b += g[i + 1] * g[i + 1];
+      c += g[i + 2] * g[i + 2];
+      d += g[i + 3] * g[i + 3];
+    }
+    for (; i < g.length; i++) a += g[i] * g[i];
+  }
+  return Math.sqrt(a + b + c + d);
 }
 
 /**

@@ -18,7 +18,8 @@ export class Accumulator {
   private updated: TrainableParam[] | null = null;
 
   constructor(private readonly c: StepContext) {
-    for (const p of c.params) if (p.trainable) this.acc.set(p.name, new Float32Array(p.param.data.length));
+    // the optimizer's gradient buffers (in its arena, where the update reads them)
+    for (const p of c.params) if (p.trainable) this.acc.set(p.name, c.optimizer.gradBuffer(p));
     this.grads = new SessionCache(stepSessionOptions(c.optimizer.opts));
   }
 

@@ -13,6 +13,8 @@ import { tinyModel } from './train_fixtures.js';
 export interface Served {
   url: string;
   server: Server;
+  /** The served model (its worker-thread session). */
+  model: SentenceTransformer;
   reference: SentenceTransformer;
   modelDir: string;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function serveTiny(opts: Partial<Omit<ServerOptions, 'model'>> = {}
   return {
     url: `http://127.0.0.1:${port}`,
     server,
+    model,
     reference,
     modelDir,
     async close() {

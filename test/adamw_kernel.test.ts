@@ -115,13 +115,26 @@ test('AdamW: a step that is not finite leaves weights and moments bit for bit', 
   assert.deepEqual([p.param.data, opt.moments.get('w')!.m, opt.moments.get('w')!.v], snap);
 });
 
-test('AdamW: parameters already placed keep their slot (two optimizers sharing moments, as two losses training one model)', () => {
+test('AdamW: parameters already placed keep their slot — shared moments (two losses, one model), and a second run with fresh moments through the kernel', () => {
   const p = param('w', [4, 4], 8);
   const a = new AdamW([p], OPTS);
   const data = p.param.data;
   const b = new AdamW([p], OPTS, a.moments);
   assert.equal(p.param.data, data);
   assert.equal(b.gradBuffer(p).byteOffset, a.gradBuffer(p).byteOffset);
+  const g = a.gradBuffer(p);
+  new Rng(3).fillNormal(g, 1);
+  a.update([p], () => g, norm(g), true, OPTS.learningRate, 1);
+  // a later run of the same model starts from zero moments, in the same slot (the kernel's path)
+  const ref = new Reference(p.param.data, true);
+  const c = new AdamW([p], OPTS);
+  assert.equal(p.param.data, data);
+  assert.equal(c.moments.get('w')!.m, slotOf(data)!.views.m);
+  assert.ok(c.moments.get('w')!.m.every((x) => x === 0));
+  new Rng(4).fillNormal(g, 1);
+  c.update([p], () => g, norm(g), true, OPTS.learningRate, 1);
+  ref.step(g, norm(g), 1);
+  close(p.param.data, ref.p, 'second run');
 });
 
 test('the committed AdamW module is its .wat source assembled (scripts/build_kernels.ts)', async () => {

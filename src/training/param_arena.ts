@@ -6,8 +6,10 @@
 // reads the weights from there and writes the gradients there. An arena is sized once for the
 // parameters it takes (a WebAssembly memory that grew would detach the views) and holds at most
 // ARENA_BYTES; a parameter whose four regions need more stays in JavaScript arrays (the caller
-// updates it with its own loop). A parameter already placed (the same `data` view, e.g. shared
-// by the steps of two losses training one model) keeps its slot.
+// updates it with its own loop). A parameter already placed (the same `data` view: the steps of
+// two losses training one model, or a second training run of the same model) keeps its slot;
+// moments other than the slot's (a new run's) are copied into it, so the latest optimizer owns
+// the slot's moments.
 
 import { ADAMW_WASM } from './kernels/adamw_wasm.js';
 
@@ -55,11 +57,18 @@ export function slotOf(data: Float32Array): Slot | undefined {
 
 /**
  * Places each parameter that has no slot yet (with its current weights and moments) into
- * arenas of at most ARENA_BYTES; returns the slot of every parameter that has one. `setData`
- * and `setMoments` receive the views that replace the arrays.
+ * arenas of at most ARENA_BYTES, and copies other moments into the slots of those placed
+ * before; returns the slot of every parameter that has one. `setViews` receives the views that
+ * replace the arrays.
  */
 export function place(params: { data: Float32Array; m: Float32Array; v: Float32Array }[], setViews: (i: number, views: Slot['views']) => void): (Slot | undefined)[] {
   const slots: (Slot | undefined)[] = params.map((x) => placed.get(x.data));
+  slots.forEach((s, i) => {
+    if (!s || (params[i].m === s.views.m && params[i].v === s.views.v)) return;
+    s.views.m.set(params[i].m);
+    s.views.v.set(params[i].v);
+    setViews(i, s.views);
+  });
   let group: number[] = [];
   let bytes = 0;
   const flush = (): void => {

@@ -11,7 +11,7 @@
 //   export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
 //   fine-tuned in the run (several minutes)
 //   serve: a load test of the HTTP server on loopback  --serve-seconds N (8)
-//   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat]
+//   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat,faiss]
 //   [--pg-size 10000] [--ef 16,32,64,128,256,512]: vector-index candidates on clustered synthetic data;
 //   --only msmarco: index build + search --queries on the MS MARCO subset against evaluate retrieval
 //   --only arch [--arch-sentences 128]: encode throughput of each architecture at its common size
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     'profile-plan': { type: 'string', default: 'fixed' },
     'index-size': { type: 'string', default: '100000' },
     'index-queries': { type: 'string', default: '1000' },
-    'index-libs': { type: 'string', default: 'usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat' },
+    'index-libs': { type: 'string', default: 'usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat,faiss' },
     'pg-size': { type: 'string', default: '10000' },
     ef: { type: 'string', default: '16,32,64,128,256,512' },
     m: { type: 'string', default: '16' },

@@ -5,7 +5,9 @@
 // scorer (ExactIndex), then each candidate in its own process (index_candidate.ts): build time,
 // memory, disk, and recall@10 / queries per second on one thread over a sweep of ef. For each
 // candidate: the fastest setting reaching recall@10 ≥ 0.95 and ≥ 0.99. pgvector (PGlite, WASM)
-// is measured on the first --pg-size vectors (its own ground truth). The real MS MARCO subset,
+// is measured on the first --pg-size vectors (its own ground truth). `faiss` is faiss-cpu's HNSW
+// from Python (scripts/reference/bench_faiss.py in the .venv of scripts/python_env.sh), as a
+// reference beside the npm libraries; skipped with a note where the .venv cannot import it. The real MS MARCO subset,
 // end to end through the commands, is msmarco_search.ts (--only msmarco).
 
 import { execFile } from 'node:child_process';
@@ -15,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ExactIndex } from '../src/index/exact_search.js';
 import { Rng } from '../src/models/init.js';
+import { VENV_PYTHON } from './peer.js';
 
 const run = promisify(execFile);
 
@@ -67,6 +70,10 @@ function atRecall(sweep: Point[] | undefined, target: number): Point | null {
   return ok.reduce((a, b) => (b.qps > a.qps ? b : a));
 }
 
+async function faissAvailable(): Promise<boolean> {
+  return run(VENV_PYTHON, ['-c', 'import faiss']).then(() => true, () => false);
+}
+
 export async function indexBench(o: IndexBenchOptions): Promise<Record<string, unknown>> {
   const data = await mkdtemp(join(tmpdir(), 'sk-index-bench-'));
   try {
@@ -95,7 +102,14 @@ export async function indexBench(o: IndexBenchOptions): Promise<Record<string, u
       const opts = { threads: o.threads, m: o.m, efConstruction: o.efConstruction, efs: lib === 'pgvector-pglite' ? o.efs.filter((e) => e <= 256) : o.efs, size: lib === 'pgvector-pglite' ? pgN : undefined };
       process.stderr.write(`index bench: ${lib} on ${opts.size ?? o.size} vectors …\n`);
       try {
-        const { stdout } = await run(process.execPath, [script, lib, data, work, JSON.stringify(opts)], { maxBuffer: 1 << 24, timeout: 3 * 3600_000 });
+        const [cmd, args] = lib === 'faiss'
+          ? [VENV_PYTHON, [resolve(process.cwd(), 'scripts', 'reference', 'bench_faiss.py'), data, work, JSON.stringify(opts)]]
+          : [process.execPath, [script, lib, data, work, JSON.stringify(opts)]];
+        if (lib === 'faiss' && !(await faissAvailable())) {
+          results.push({ lib, skipped: 'the .venv cannot import faiss: run `bash scripts/python_env.sh`' });
+          continue;
+        }
+        const { stdout } = await run(cmd, args, { maxBuffer: 1 << 24, timeout: 3 * 3600_000 });
         const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown> & { sweep?: Point[] };
         r.at_recall_0_95 = atRecall(r.sweep, 0.95);
         r.at_recall_0_99 = atRecall(r.sweep, 0.99);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv/ at the repository root with the Python peer used by the reference scripts:
-# sentence-transformers 6.0.1 on torch 2.13 (CPU), with datasets and accelerate for its Trainer. Where pip is configured with local (file://)
+# sentence-transformers 6.0.1 on torch 2.13 (CPU), with datasets and accelerate for its Trainer,
+# and faiss-cpu (the index benchmark's FAISS reference). Where pip is configured with local (file://)
 # package indexes (`pip config list`), those are used alone, so that an offline machine does not
 # wait on the public index; otherwise pip's own configuration decides. PIP_INDEX_URL overrides.
 # Usage: bash scripts/python_env.sh
@@ -17,5 +18,5 @@ if [ -z "${PIP_INDEX_URL:-}" ]; then
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q "${index_args[@]}" \
-  'torch==2.13.*' sentence-transformers==6.0.1 safetensors numpy scipy datasets accelerate
+  'torch==2.13.*' sentence-transformers==6.0.1 safetensors numpy scipy datasets accelerate faiss-cpu
 .venv/bin/python -c 'import sentence_transformers, torch, datasets, accelerate; print("sentence-transformers", sentence_transformers.__version__, "torch", torch.__version__)'

@@ -1,6 +1,6 @@
 // Child process of the training benchmark (ours): load the model in DIR, run every step of
-// PLAN.json with the Trainer's step runner (forward, loss, gradients, clipping, AdamW in one
-// ONNX graph; dropout on; the linear schedule from lr to 0 over the plan), save the model to
+// PLAN.json with the Trainer's step runner (forward, loss and gradients in one ONNX graph, then
+// clipping and AdamW; dropout on; the linear schedule from lr to 0 over the plan), save the model to
 // OUT, and print one JSON line: per-step seconds (median and best of the steps after the
 // plan's warm-up), seconds from process start to the model loaded, and the peak resident memory.
 // Usage: node dist/bench/train_child.js DIR PLAN.json OUT [sparse]

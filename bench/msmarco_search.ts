@@ -32,15 +32,22 @@ export async function qrelsOf(path: string): Promise<Map<string, Map<string, num
   return out;
 }
 
+/** `search --queries` output: each query's hit ids, best first. */
+function rankingsOf(searchOut: string): Map<string, string[]> {
+  return new Map(searchOut.trim().split('\n').map((line) => {
+    const r = JSON.parse(line) as { query_id: string; hits: { id: string }[] };
+    return [r.query_id, r.hits.map((h) => h.id)];
+  }));
+}
+
 /** nDCG@10 (binary gain, as `evaluate retrieval`) of `search --queries` output over the judged queries. */
 export function ndcgOf(searchOut: string, qrels: Map<string, Map<string, number>>): { ndcg10: number; queries: number } {
   const rankings: string[][] = [];
   const rel: Map<string, number>[] = [];
-  for (const line of searchOut.trim().split('\n')) {
-    const r = JSON.parse(line) as { query_id: string; hits: { id: string }[] };
-    const g = qrels.get(r.query_id);
+  for (const [q, ids] of rankingsOf(searchOut)) {
+    const g = qrels.get(q);
     if (!g || ![...g.values()].some((x) => x > 0)) continue;
-    rankings.push(r.hits.map((h) => h.id));
+    rankings.push(ids);
     rel.push(g);
   }
   return { ndcg10: retrievalMetrics(rankings, rel)['ndcg@10'], queries: rankings.length };
@@ -48,16 +55,12 @@ export function ndcgOf(searchOut: string, qrels: Map<string, Map<string, number>
 
 /** Share of the reference's top-10 ids (per query, over every query) that `other` also returned. */
 export function overlap10(reference: string, other: string): number {
-  const byQuery = (out: string): Map<string, string[]> => new Map(out.trim().split('\n').map((l) => {
-    const r = JSON.parse(l) as { query_id: string; hits: { id: string }[] };
-    return [r.query_id, r.hits.slice(0, 10).map((h) => h.id)];
-  }));
-  const a = byQuery(reference);
-  const b = byQuery(other);
+  const b = rankingsOf(other);
   let found = 0;
   let all = 0;
-  for (const [q, ids] of a) {
-    const got = new Set(b.get(q) ?? []);
+  for (const [q, ranked] of rankingsOf(reference)) {
+    const ids = ranked.slice(0, 10);
+    const got = new Set((b.get(q) ?? []).slice(0, 10));
     all += ids.length;
     found += ids.filter((id) => got.has(id)).length;
   }

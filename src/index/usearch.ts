@@ -192,10 +192,11 @@ export class UsearchEngine implements AnnEngine {
         continue;
       }
       const qv = data.subarray(q * this.dim, (q + 1) * this.dim);
+      const qn = this.metric === 'dot' ? 1 : norm(qv);
       const cand: { row: number; score: number }[] = [];
       for (let j = 0; j < count; j++) {
         const row = Number(keys[base + j]);
-        cand.push({ row, score: this.exactScore(qv, this.vectorOf(row)) });
+        cand.push({ row, score: this.exactScore(qv, qn, this.vectorOf(row)) });
       }
       cand.sort((a, b) => b.score - a.score || a.row - b.row);
       for (let j = 0; j < Math.min(k, cand.length); j++) {
@@ -206,17 +207,19 @@ export class UsearchEngine implements AnnEngine {
     return { rows, scores };
   }
 
-  /** Float32 rescoring of a few candidates: cos or dot of two vectors. */
-  private exactScore(a: Float32Array, b: Float32Array): number {
+  /** Float32 rescoring of a candidate b for query a (of norm `an`, from norm()): cos or dot. */
+  private exactScore(a: Float32Array, an: number, b: Float32Array): number {
     let dot = 0;
-    let na = 0;
+    if (this.metric === 'dot') {
+      for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+      return dot;
+    }
     let nb = 0;
     for (let i = 0; i < a.length; i++) {
       dot += a[i] * b[i];
-      na += a[i] * a[i];
       nb += b[i] * b[i];
     }
-    return this.metric === 'dot' ? dot : dot / (Math.max(Math.sqrt(na), 1e-12) * Math.max(Math.sqrt(nb), 1e-12));
+    return dot / (an * Math.max(Math.sqrt(nb), 1e-12));
   }
 
   save(path: string): void {
@@ -240,6 +243,13 @@ export class UsearchEngine implements AnnEngine {
   close(): void {
     this.index = this.make();
   }
+}
+
+/** ‖v‖, at least 1e-12 (the query's side of the rescoring cosine, once a query). */
+function norm(v: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.max(Math.sqrt(s), 1e-12);
 }
 
 /** Per-vector int8 codes for a cosine graph: round(127 · x / max|x|) (zeros for a zero vector). */

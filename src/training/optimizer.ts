@@ -15,7 +15,7 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { TensorData, Value } from '../graph/ir.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
-import { place, slotOf, updateSlot, type AdamWCoefficients } from './param_arena.js';
+import { place, slotOf, updateSlot, type AdamWCoefficients, type UpdateRows } from './param_arena.js';
 import type { TrainableParam } from './param_source.js';
 
 export interface OptimizerOptions {
@@ -64,11 +64,7 @@ export function gradNormGraph(g: GraphBuilder, updated: TrainableParam[], gradOf
   });
 }
 
-/** Rows of a table that a step updates alone (sparse embeddings): row ids[i] of the table is row i of the gradient. */
-export interface UpdateRows {
-  ids: Int32Array;
-  width: number;
-}
+export type { UpdateRows };
 
 /** AdamW's state (the moments of every trainable parameter), the gradient buffers and the update. */
 export class AdamW {

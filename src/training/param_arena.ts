@@ -33,6 +33,12 @@ export interface Slot {
   views: { p: Float32Array; m: Float32Array; v: Float32Array; g: Float32Array };
 }
 
+/** Rows of a table that a step updates alone (sparse embeddings): row ids[i] of the table is row i of the gradient. */
+export interface UpdateRows {
+  ids: Int32Array;
+  width: number;
+}
+
 /** The step's constants of one AdamW update (optimizer.ts). */
 export interface AdamWCoefficients {
   s1: number;
@@ -58,10 +64,9 @@ export function slotOf(data: Float32Array): Slot | undefined {
 /**
  * Places each parameter that has no slot yet (with its current weights and moments) into
  * arenas of at most ARENA_BYTES, and copies other moments into the slots of those placed
- * before; returns the slot of every parameter that has one. `setViews` receives the views that
- * replace the arrays.
+ * before. `setViews` receives the views that replace the arrays.
  */
-export function place(params: { data: Float32Array; m: Float32Array; v: Float32Array }[], setViews: (i: number, views: Slot['views']) => void): (Slot | undefined)[] {
+export function place(params: { data: Float32Array; m: Float32Array; v: Float32Array }[], setViews: (i: number, views: Slot['views']) => void): void {
   const slots: (Slot | undefined)[] = params.map((x) => placed.get(x.data));
   slots.forEach((s, i) => {
     if (!s || (params[i].m === s.views.m && params[i].v === s.views.v)) return;
@@ -85,7 +90,6 @@ export function place(params: { data: Float32Array; m: Float32Array; v: Float32A
     bytes += need;
   });
   flush();
-  return slots;
 }
 
 function makeArena(params: { data: Float32Array; m: Float32Array; v: Float32Array }[], group: number[], bytes: number, slots: (Slot | undefined)[], setViews: (i: number, views: Slot['views']) => void): void {
@@ -122,7 +126,7 @@ function makeArena(params: { data: Float32Array; m: Float32Array; v: Float32Arra
  * parameter from row k of the gradient region) when the width is a multiple of 4; false when
  * the rows cannot go through the kernel (the caller's loop does them).
  */
-export function updateSlot(s: Slot, c: AdamWCoefficients, rows?: { ids: Int32Array; width: number }): boolean {
+export function updateSlot(s: Slot, c: AdamWCoefficients, rows?: UpdateRows): boolean {
   const args = [c.s1, c.s2, c.b1, c.b2, c.eps, c.step, 1 / c.bc2, c.decay] as const;
   if (!rows) {
     s.kernel.adamw(s.p, s.m, s.v, s.g, s.padded, ...args);

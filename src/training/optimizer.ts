@@ -70,6 +70,7 @@ export type { UpdateRows };
 export class AdamW {
   readonly moments: Moments;
   private readonly grads = new Map<string, Float32Array>();
+  private readonly rowGrads = new Map<string, Float32Array>();
 
   /**
    * `moments` may be shared between the steps of several losses training the same model. The
@@ -108,6 +109,32 @@ export class AdamW {
     const data = this.gradBuffer(p, dims.reduce((a, b) => a * b, 1));
     into[`${p.name}:grad`] = { dtype: 'float32', dims: [...dims], data };
     return data;
+  }
+
+  /**
+   * Binds the `[rows, width]` gradient of a table fed as the rows a batch uses (tableRows) to
+   * a buffer of its own (the table's gradient buffer then receives the scattered rows).
+   */
+  bindRowsGrad(p: TrainableParam, into: Record<string, TensorData>, rows: number, width: number): Float32Array {
+    let b = this.rowGrads.get(p.name);
+    if (!b || b.length < rows * width) {
+      b = new Float32Array(Math.max(rows * width, b ? b.length * 2 : 0));
+      this.rowGrads.set(p.name, b);
+    }
+    const data = b.subarray(0, rows * width);
+    into[`${p.name}:grad`] = { dtype: 'float32', dims: [rows, width], data };
+    return data;
+  }
+
+  /**
+   * The whole table's gradient from the gradient of its distinct rows `ids` (row k of
+   * `rowsGrad` is table row ids[k]): zeros elsewhere, in the table's gradient buffer.
+   */
+  scatterRows(p: TrainableParam, rowsGrad: Float32Array, ids: Int32Array, width: number): Float32Array {
+    const g = this.gradBuffer(p);
+    g.fill(0);
+    for (let k = 0; k < ids.length; k++) g.set(rowsGrad.subarray(k * width, (k + 1) * width), ids[k] * width);
+    return g;
   }
 
   /**

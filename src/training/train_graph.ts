@@ -30,10 +30,12 @@ export interface TrainGraphOptions {
   dropoutSeed: number | null;
   freezeWordEmbeddings: boolean;
   /**
-   * Feed only the word-embedding rows the batch uses (input_ids then index those rows) and
-   * update only them: lazy AdamW on the table, as torch's SparseAdam; far less work per step.
+   * Feed the token table as the rows the batch uses ([rows, width]; input_ids index those
+   * rows), so that its gradient is [rows, width] too: no vocabulary-sized zero fill, scatter,
+   * norm and copy in the step. The optimizer then updates either those rows alone (sparse
+   * embeddings) or the whole table from the rows scattered into its gradient buffer.
    */
-  sparseEmbeddings?: boolean;
+  tableRows?: boolean;
 }
 
 
@@ -120,7 +122,7 @@ function paramInputs(pp: GraphParts): Map<string, Value> {
 export function buildTrainGraph(model: SentenceTransformer, loss: Loss, params: TrainableParam[], o: TrainGraphOptions): BuiltTrainGraph {
   const pp = parts(params, 'train_step');
   const { g, lookup } = pp;
-  const sparse = !!o.sparseEmbeddings && !o.freezeWordEmbeddings;
+  const sparse = !!o.tableRows && !o.freezeWordEmbeddings;
   const { embeddings, dropoutSites } = forward(pp, model, o.columns, o.dropoutSeed, sparse);
   const labels = labelInput(g, loss, o.labelDim);
   const lossValue = g.scope('loss', () => loss.build({ g, embeddings, labels, params: new InputParamSource(g, lookup, 'loss/') }));

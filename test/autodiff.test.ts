@@ -52,6 +52,8 @@ const cases: Case[] = [
   ['MatMul 2-D', (g, [a, b]) => g.matMul(a, b), [x64('a', [3, 4]), x64('b', [4, 5])]],
   ['MatMul batched × weight', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 3, 4]), x64('b', [4, 5])]],
   ['MatMul batched × batched', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 2, 3, 4]), x64('b', [2, 2, 4, 3])]],
+  // float32: the gradient goes through onnxruntime's FusedMatMul (transA / transB), here on transposed operands as attention's
+  ['MatMul batched × batched, float32 (FusedMatMul), transposed operands', (g, [a, b]) => g.matMul(g.transpose(a, [0, 2, 1, 3]), g.transpose(b, [0, 2, 3, 1])), [x32('a', [2, 3, 2, 4]), x32('b', [2, 5, 2, 4])], TOL32],
   ['ReduceSum keepdims 0', (g, [a]) => g.reduceSum(a, [1], false), [x64('a', [2, 3, 4])]],
   ['ReduceSum keepdims 1', (g, [a]) => g.reduceSum(a, [0, 2], true), [x64('a', [2, 3, 4])]],
   ['ReduceMean', (g, [a]) => g.reduceMean(a, [-1], true), [x64('a', [2, 3, 4])]],

@@ -95,6 +95,8 @@ export function graphProto(g: Graph, opts: SerialiseOptions, subgraph = false): 
 export function toModelProto(g: Graph, opts: SerialiseOptions): Uint8Array {
   const opsetImport = [{ domain: '', version: opts.opset }];
   for (const [domain, version] of Object.entries(opts.extraOpsets ?? {})) opsetImport.push({ domain, version });
+  // a node of another domain (onnxruntime's com.microsoft contrib ops) imports it at version 1
+  for (const n of g.nodes) if (n.domain && !opsetImport.some((o) => o.domain === n.domain)) opsetImport.push({ domain: n.domain, version: 1 });
   const model: onnxProto.onnx.IModelProto = {
     irVersion: irVersionFor(opts.opset),
     opsetImport,

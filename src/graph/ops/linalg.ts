@@ -24,6 +24,24 @@ registerOp({
   },
 });
 
+// onnxruntime's contrib FusedMatMul (domain com.microsoft): alpha · op(A) · op(B), op transposing
+// the last two dims when transA / transB; float32 only. The MatMul gradient uses it so that a
+// transposed operand is read in place (a Transpose before a MatMul of a tensor that is itself a
+// Transpose is merged by onnxruntime into one new 4-D Transpose, which it then copies).
+registerOp({
+  op: 'FusedMatMul',
+  infer(ctx) {
+    const a = input(ctx, 0, 'FusedMatMul');
+    const b = input(ctx, 1, 'FusedMatMul');
+    if (a.shape === null || b.shape === null) return [{ dtype: a.dtype, shape: null }];
+    if (a.shape.length < 2 || b.shape.length < 2) throw new Error('FusedMatMul: operands need rank ≥ 2');
+    const m = intAttr(ctx.attrs, 'transA', 0) ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+    const n = intAttr(ctx.attrs, 'transB', 0) ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)) as Dim[];
+    return [{ dtype: a.dtype, shape: [...batch, m, n] }];
+  },
+});
+
 registerOp({
   op: 'Gemm',
   infer(ctx) {

@@ -207,7 +207,7 @@ test('dropout masks: with the texts\' lengths, attention masks draw the real que
   const sh = { n: 4, s: 64, tokens: 100, hidden: 8, heads: 3, lengths };
   const m = dropoutMasks(sites, sh, 9, 4).a;
   assert.deepEqual(m.dims, [4, 3, 64, 64]);
-  const d = m.data as Uint8Array;
+  const d = (m.data as Uint8Array).slice(); // a call's masks are valid until the next call
   let real = 0;
   let kept = 0;
   for (let r = 0; r < 4; r++) for (let h = 0; h < 3; h++) for (let q = 0; q < 64; q++) for (let k = 0; k < 64; k++) {
@@ -224,14 +224,99 @@ test('dropout masks: keep rate 1 − p, deterministic in (seed, step), different
   const { dropoutMasks } = await import('../src/training/dropout_masks.js');
   const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }, { name: 'm2', p: 0.1, layout: 'packed' as const }];
   const sh = { n: 8, s: 64, tokens: 300, hidden: 96, heads: 4 };
-  const a = dropoutMasks(sites, sh, 5, 1);
+  const a = Object.fromEntries(Object.entries(dropoutMasks(sites, sh, 5, 1)).map(([k, t]) => [k, { ...t, data: (t.data as Float32Array | Uint8Array).slice() }]));
   assert.deepEqual(a.m0.dims, [512, 96]);
   assert.deepEqual(a.m1.dims, [8, 4, 64, 64]);
   assert.deepEqual(a.m2.dims, [300, 96]);
-  const rate = (t: { data: unknown }): number => { const d = t.data as Uint8Array; return d.reduce((x, y) => x + y, 0) / d.length; };
+  const rate = (t: { data: unknown }): number => { const d = t.data as ArrayLike<number>; let n = 0; for (let i = 0; i < d.length; i++) n += d[i] > 0 ? 1 : 0; return n / d.length; };
+  assert.equal(a.m1.dtype, 'bool', 'attention masks are boolean');
+  assert.ok((a.m0.data as Float32Array).every((v) => v === 0 || v === Math.fround(1 / 0.9)), 'mask elements are 0 or 1/(1 − p)');
   assert.ok(Math.abs(rate(a.m0) - 0.9) < 0.005, `keep rate ${rate(a.m0)}`);
   assert.ok(Math.abs(rate(a.m1) - 0.7) < 0.005, `keep rate ${rate(a.m1)}`);
   assert.deepEqual(dropoutMasks(sites, sh, 5, 1).m0.data, a.m0.data);
   assert.notDeepEqual(dropoutMasks(sites, sh, 5, 2).m0.data, a.m0.data);
   assert.notDeepEqual(dropoutMasks(sites, sh, 6, 1).m0.data, a.m0.data);
+});
+
+test('dropout masks: the kernel draws the documented streams (4 xorshift32 lanes, element i of a row from lane i mod 4, top 31 bits against floor(p·2³¹))', async () => {
+  const { dropoutMasks, mix, keepFactor } = await import('../src/training/dropout_masks.js');
+  // a plain reference of the streams
+  const draws = (st: Uint32Array, count: number, t: number): boolean[] => {
+    const out: boolean[] = [];
+    for (let i = 0; i < count; i += 4) {
+      for (let j = 0; j < 4; j++) {
+        let x = st[j];
+        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+        st[j] = x;
+        if (i + j < count) out.push(x >>> 1 >= t);
+      }
+    }
+    return out;
+  };
+  const sites = [{ name: 'r', p: 0.2, layout: 'packed' as const }, { name: 'a', p: 0.35, layout: 'attention' as const }];
+  const lengths = [3, 6, 1];
+  const sh = { n: 3, s: 6, tokens: 7, hidden: 5, heads: 2, lengths };
+  const got = dropoutMasks(sites, sh, 21, 3, 1);
+  const st0 = Uint32Array.from([0, 1, 2, 3], (j) => mix(21, 3, 1, 0, j));
+  const want0 = draws(st0, 35, Math.floor(0.2 * 2 ** 31)).map((k) => (k ? keepFactor(0.2) : 0));
+  assert.deepEqual(Array.from(got.r.data as Float32Array), want0);
+  const st1 = Uint32Array.from([0, 1, 2, 3], (j) => mix(21, 3, 1, 1, j));
+  const want1 = new Array(3 * 2 * 36).fill(1);
+  for (let r = 0; r < 3; r++) for (let h = 0; h < 2; h++) for (let q = 0; q < lengths[r]; q++) {
+    draws(st1, lengths[r], Math.floor(0.35 * 2 ** 31)).forEach((k, c) => { want1[((r * 2 + h) * 6 + q) * 6 + c] = k ? 1 : 0; });
+  }
+  assert.deepEqual(Array.from(got.a.data as Uint8Array), want1);
+});
+
+test('dropout with a fed mask, row and attention sites: y = x · m and ∂L/∂x = m · ∂L/∂y, m being 0 or 1/(1 − p)', async () => {
+  const { GraphBuilder } = await import('../src/graph/builder.js');
+  const { gradients } = await import('../src/graph/autodiff.js');
+  await import('../src/graph/grad/index.js');
+  const { dropout } = await import('../src/models/architectures/layers.js');
+  const { DropoutMode } = await import('../src/models/module.js');
+  const { dropoutMasks } = await import('../src/training/dropout_masks.js');
+  const { Session } = await import('../src/runtime/index.js');
+  const cases = [
+    { layout: 'packed' as const, dims: [6, 8], sh: { n: 6, s: 1, tokens: 6 }, dtype: 'float32' },
+    { layout: 'attention' as const, dims: [2, 2, 4, 4], sh: { n: 2, s: 4, tokens: 8 }, dtype: 'bool' },
+  ];
+  for (const c of cases) {
+    const len = c.dims.reduce((a, b) => a * b, 1);
+    const g = new GraphBuilder('dropout', { opset: 20 });
+    const x = g.input('x', 'float32', c.dims);
+    const w = g.input('w', 'float32', c.dims);
+    const mode = new DropoutMode(3, true);
+    const y = dropout(g, x, 0.25, { fuseQkv: false, tokenRows: true, packTokens: true, dropout: mode }, c.layout, c.dims[c.dims.length - 1], 2);
+    const loss = g.reduceSum(g.mul(y, w), c.dims.map((_, i) => i), false);
+    g.output(y, 'y');
+    g.output(gradients(g, loss, [x]).get(x)!, 'dx');
+    const xs = Float32Array.from({ length: len }, (_, i) => Math.sin(i + 1) * 3);
+    const ws = Float32Array.from({ length: len }, (_, i) => Math.cos(i * 0.7));
+    const masks = dropoutMasks(mode.sites, { ...c.sh, hidden: 8, heads: 2 }, 11, 2);
+    const mask = masks[mode.sites[0].name];
+    assert.equal(mask.dtype, c.dtype, `${c.layout}: mask dtype`);
+    const kept = Array.from(mask.data as ArrayLike<number>, (v) => v > 0);
+    assert.ok(kept.some((v) => !v) && kept.some((v) => v), `${c.layout}: the mask drops some elements and keeps others`);
+    const s = await Session.create(g.graph, { opset: 20, cache: false, threads: 1 });
+    try {
+      const r = await s.run({ x: { dtype: 'float32', dims: c.dims, data: xs }, w: { dtype: 'float32', dims: c.dims, data: ws }, ...masks });
+      const yd = r.y.data as Float32Array;
+      const dx = r.dx.data as Float32Array;
+      for (let i = 0; i < len; i++) {
+        // + 0: −0 is 0
+        assert.equal(yd[i] + 0, kept[i] ? Math.fround(xs[i] * Math.fround(1 / 0.75)) : 0, `${c.layout}: y[${i}]`);
+        assert.equal(dx[i] + 0, kept[i] ? Math.fround(ws[i] * Math.fround(1 / 0.75)) : 0, `${c.layout}: dx[${i}]`);
+      }
+    } finally {
+      await s.release();
+    }
+  }
+});
+
+test('the committed dropout module is its .wat source assembled (scripts/build_kernels.ts)', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { assemble, moduleFile } = await import('../scripts/build_kernels.js');
+  const dir = new URL('../../src/training/kernels/', import.meta.url);
+  const wat = await readFile(new URL('dropout.wat', dir), 'utf8');
+  assert.equal(await readFile(new URL('dropout_wasm.ts', dir), 'utf8'), moduleFile('dropout', await assemble(wat, 'dropout.wat')));
 });

@@ -1,16 +1,27 @@
-// Dropout keep-masks drawn in JavaScript and fed to the step graph: each mask depends only on
+// Dropout masks drawn outside the graph and fed to the step graph: each mask depends only on
 // (run seed, optimizer step, micro-batch, site), so a run resumed from a checkpoint draws exactly
-// the masks an uninterrupted run would. An element is kept when a 32-bit draw u satisfies
-// u ≥ p·2³² (probability 1 − p, to within 2⁻³²); kept values are scaled by 1/(1 − p) in-graph.
+// the masks an uninterrupted run would. The draws come from four xorshift32 streams, one per
+// SIMD lane, in a WebAssembly kernel (kernels/dropout.wat; element i of a row takes stream
+// i mod 4): an element is kept when the draw's top 31 bits u satisfy u >= floor(p * 2^31)
+// (probability 1 - p, to within 2^-31). One stream in JavaScript took ~2.5 ns an element.
+// Row sites (hidden states) get a float32 mask holding the factor itself, 1/(1 - p) where kept
+// and 0 where dropped, so that their dropout is one Mul forward and one backward (a boolean took
+// a Mul by 1/(1 - p) and a Where each way). Attention sites ([n, heads, s, s], the largest by far
+// at long sequences) keep a boolean mask (1 = keep), a quarter of the bytes: their graph is
+// Where(mask, probs, 0) * 1/(1 - p), whose scalar factor onnxruntime folds into the MatMul with V
+// (and the backward's into the MatMul that makes the probabilities' gradient).
 // Given the texts' lengths (right padding), attention masks are drawn for the real
-// query × key block of each text only; the padded positions are 1 (their probabilities are 0,
+// query x key block of each text only; the padded positions are kept (their probabilities are 0,
 // or their rows are discarded), so the draws scale with real tokens, not padded ones.
+// The masks live in the kernel's memory, reused from call to call: a call's masks are valid
+// until the next call (each step feeds them to one run at once).
 
 import type { TensorData } from '../graph/ir.js';
 import type { DropoutSite } from '../models/module.js';
+import { DROPOUT_WASM } from './kernels/dropout_wasm.js';
 
 /** A well-mixed 32-bit state from several integers (the murmur3 finaliser over a running hash). */
-function mix(...xs: number[]): number {
+export function mix(...xs: number[]): number {
   let h = 0x9e3779b9;
   for (const x of xs) {
     h = Math.imul(h ^ (x >>> 0), 0x85ebca6b);
@@ -47,37 +58,72 @@ export function maskDims(site: DropoutSite, sh: MaskShape): number[] {
   }
 }
 
-/** Draws data[from, from + count) (1 = keep) from the xorshift32 state x; returns the new state. */
-function draw(data: Uint8Array, from: number, count: number, threshold: number, state: number): number {
-  let x = state;
-  const end = from + count;
-  for (let i = from; i < end; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data[i] = x >>> 0 >= threshold ? 1 : 0;
-  }
-  return x;
+interface DropoutKernel {
+  factor(ptr: number, n: number, t: number, bits: number, st: number): void;
+  keep(ptr: number, n: number, t: number, st: number): void;
+  attention(ptr: number, n: number, heads: number, s: number, lengths: number, t: number, st: number): void;
 }
 
-/** The keep-masks of every site for one forward pass. */
+let kernel: { memory: WebAssembly.Memory; x: DropoutKernel } | null = null;
+
+/** The kernel, its memory grown to at least `bytes`. */
+function kernelWith(bytes: number): { memory: WebAssembly.Memory; x: DropoutKernel } {
+  if (!kernel) {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const x = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(DROPOUT_WASM, 'base64')), { env: { memory } }).exports as unknown as DropoutKernel;
+    kernel = { memory, x };
+  }
+  const have = kernel.memory.buffer.byteLength;
+  if (bytes > have) {
+    const pages = Math.ceil((bytes - have) / 65536);
+    if (have / 65536 + pages > 65536) throw new Error(`dropout masks: ${bytes} bytes exceed WebAssembly's 4 GiB`);
+    kernel.memory.grow(pages);
+  }
+  return kernel;
+}
+
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** The factor of a kept element at drop probability p, 1/(1 − p) in float32. */
+export function keepFactor(p: number): number {
+  return Math.fround(1 / (1 - p));
+}
+
+/** Whether a site's mask is boolean (attention) rather than the float32 factor (rows). */
+export function booleanMask(layout: DropoutSite['layout']): boolean {
+  return layout === 'attention';
+}
+
+/** The masks of every site for one forward pass (valid until the next call). */
 export function dropoutMasks(sites: readonly DropoutSite[], sh: MaskShape, seed: number, step: number, micro = 0): Record<string, TensorData> {
-  const out: Record<string, TensorData> = {};
-  sites.forEach((site, k) => {
+  const plan = sites.map((site) => {
     const dims = maskDims(site, sh);
     const len = dims.reduce((a, b) => a * b, 1);
-    const data = new Uint8Array(len);
-    const threshold = Math.floor(site.p * 4294967296);
-    let x = mix(seed, step, micro, k);
-    if (site.layout === 'attention' && sh.lengths) {
-      const [n, heads, s] = dims;
+    return { site, dims, len, bytes: align16(len * (booleanMask(site.layout) ? 1 : 4)) };
+  });
+  const lengthsAt = 16;
+  let at = lengthsAt + align16(4 * sh.n);
+  const offsets = plan.map((p) => { const o = at; at += p.bytes; return o; });
+  const { memory, x } = kernelWith(at);
+  const buf = memory.buffer;
+  const st = new Uint32Array(buf, 0, 4);
+  if (sh.lengths) new Int32Array(buf, lengthsAt, sh.n).set(sh.lengths);
+  const out: Record<string, TensorData> = {};
+  plan.forEach(({ site, dims, len }, k) => {
+    const ptr = offsets[k];
+    for (let j = 0; j < 4; j++) st[j] = mix(seed, step, micro, k, j);
+    const t = Math.floor(site.p * 2147483648);
+    if (!booleanMask(site.layout)) {
+      x.factor(ptr, len, t, new Int32Array(Float32Array.of(keepFactor(site.p)).buffer)[0], 0);
+      out[site.name] = { dtype: 'float32', dims, data: new Float32Array(buf, ptr, len) };
+      return;
+    }
+    const data = new Uint8Array(buf, ptr, len);
+    if (sh.lengths) {
       data.fill(1);
-      for (let r = 0; r < n; r++) {
-        const L = sh.lengths[r];
-        for (let h = 0; h < heads; h++) for (let q = 0; q < L; q++) x = draw(data, ((r * heads + h) * s + q) * s, L, threshold, x);
-      }
+      x.attention(ptr, dims[0], dims[1], dims[2], lengthsAt, t, 0);
     } else {
-      draw(data, 0, len, threshold, x);
+      x.keep(ptr, len, t, 0);
     }
     out[site.name] = { dtype: 'bool', dims, data };
   });

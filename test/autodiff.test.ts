@@ -93,3 +93,33 @@ for (const [name, build, inputs, tol, opset] of cases) {
     assert.ok(r.maxRelError <= limit, `${name}: relative error ${r.maxRelError.toExponential(2)} > ${limit} (${r.worst})`);
   });
 }
+
+test('gradient: exact GELU against its closed form Φ(x) + x·φ(x) over −20 … 20 (float32, no overflow at large |x|)', async () => {
+  const { GraphBuilder } = await import('../src/graph/builder.js');
+  const { gradients } = await import('../src/graph/autodiff.js');
+  await import('../src/graph/grad/index.js');
+  const { Session } = await import('../src/runtime/index.js');
+  const n = 401;
+  const xs = Float32Array.from({ length: n }, (_, i) => -20 + i * 0.1);
+  const g = new GraphBuilder('gelu', { opset: 20 });
+  const x = g.input('x', 'float32', [n]);
+  const y = g.op1('Gelu', [x]);
+  g.output(gradients(g, g.reduceSum(y, [0], false), [x]).get(x)!, 'dx');
+  const s = await Session.create(g.graph, { opset: 20, cache: false, threads: 1 });
+  try {
+    const dx = (await s.run({ x: { dtype: 'float32', dims: [n], data: xs } })).dx.data as Float32Array;
+    // erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7)
+    const erf = (v: number): number => {
+      const t = 1 / (1 + 0.3275911 * Math.abs(v));
+      const e = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v);
+      return v < 0 ? -e : e;
+    };
+    for (let i = 0; i < n; i++) {
+      const v = xs[i];
+      const want = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-v * v / 2)) / Math.sqrt(2 * Math.PI);
+      assert.ok(Number.isFinite(dx[i]) && Math.abs(dx[i] - want) < 1e-6, `x = ${v}: ${dx[i]} against ${want}`);
+    }
+  } finally {
+    await s.release();
+  }
+});

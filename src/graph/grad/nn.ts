@@ -3,7 +3,9 @@
 //   LayerNormalization over the last axis, x̂ = (x − μ)·r, r = 1/√(σ² + ε):
 //     dx = r · (G·γ − mean(G·γ) − x̂ · mean(G·γ ⊙ x̂)),  dγ = Σ G ⊙ x̂,  dβ = Σ G
 //   Dropout: G ⊙ mask / (1 − p)
-//   Gelu (exact): G ⊙ (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π)
+//   Gelu (exact): G ⊙ (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π),
+//     computed as ½·G ⊙ Sum(erf(a), √(2/π)·x / e^(a²), 1) with a = x/√2: nine elementwise passes
+//     instead of eleven (x / e^(a²) is 0 where e^(a²) overflows, as x·φ(x) underflows there)
 
 import { registerGrad } from '../autodiff.js';
 import { Value } from '../ir.js';
@@ -68,7 +70,9 @@ registerGrad('Gelu', ({ g, node, outGrads }) => {
   const x = node.inputs[0]!;
   const approx = node.attrs.approximate;
   if (approx && approx.kind === 'string' && approx.value !== 'none') throw new Error('autodiff: Gelu with approximate="tanh" is not supported');
-  const cdf = g.mul(g.add(g.erf(g.mul(x, g.scalar(Math.SQRT1_2, x.dtype))), g.scalar(1, x.dtype)), g.scalar(0.5, x.dtype));
-  const pdf = g.mul(g.exp(g.mul(g.mul(x, x), g.scalar(-0.5, x.dtype))), g.scalar(1 / Math.sqrt(2 * Math.PI), x.dtype));
-  return [g.mul(outGrads[0]!, g.add(cdf, g.mul(x, pdf)))];
+  const a = g.mul(x, g.scalar(Math.SQRT1_2, x.dtype));
+  // 2·(Φ(x) + x·φ(x)) = 1 + erf(a) + √(2/π)·x·e^(−a²)
+  const xPdf = g.mul(g.div(x, g.exp(g.mul(a, a))), g.scalar(Math.sqrt(2 / Math.PI), x.dtype));
+  const twice = g.op1('Sum', [g.erf(a), xPdf, g.scalar(1, x.dtype)]);
+  return [g.mul(g.mul(outGrads[0]!, twice), g.scalar(0.5, x.dtype))];
 });

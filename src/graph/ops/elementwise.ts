@@ -13,7 +13,7 @@ for (const op of UNARY) {
   }
 }
 
-for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod']) {
+for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod', 'Sum']) {
   registerOp({
     op,
     infer(ctx) {

@@ -52,6 +52,9 @@ const cases: Case[] = [
   ['MatMul 2-D', (g, [a, b]) => g.matMul(a, b), [x64('a', [3, 4]), x64('b', [4, 5])]],
   ['MatMul batched × weight', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 3, 4]), x64('b', [4, 5])]],
   ['MatMul batched × batched', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 2, 3, 4]), x64('b', [2, 2, 4, 3])]],
+  // a Linear's weight [out, in] used transposed: dW = Gᵀ·A by one FusedMatMul (float32)
+  ['MatMul × transposed 2-D weight, float32', (g, [a, b]) => g.matMul(a, g.transpose(b, [1, 0])), [x32('a', [3, 4]), x32('b', [5, 4])], TOL32],
+  ['MatMul batched × transposed 2-D weight, float32', (g, [a, b]) => g.matMul(a, g.transpose(b, [1, 0])), [x32('a', [2, 3, 4]), x32('b', [5, 4])], TOL32],
   // float32: the gradient goes through onnxruntime's FusedMatMul (transA / transB), here on transposed operands as attention's
   ['MatMul batched × batched, float32 (FusedMatMul), transposed operands', (g, [a, b]) => g.matMul(g.transpose(a, [0, 2, 1, 3]), g.transpose(b, [0, 2, 3, 1])), [x32('a', [2, 3, 2, 4]), x32('b', [2, 5, 2, 4])], TOL32],
   ['ReduceSum keepdims 0', (g, [a]) => g.reduceSum(a, [1], false), [x64('a', [2, 3, 4])]],

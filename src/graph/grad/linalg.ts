@@ -1,6 +1,8 @@
 // Gradient rule of MatMul, Y = A·B (batched, numpy broadcasting of the batch dims):
 //   dA = G·Bᵀ,  dB = Aᵀ·G, summed over broadcast batch dims. When B is a 2-D weight and A a
 //   batch of matrices, dB is one MatMul over the flattened batch: reshape(A)ᵀ · reshape(G).
+//   When that weight is itself a Transpose (Linear weights [out, in]), dB = (Gᵀ·A)ᵀ: the
+//   Transpose's gradient cancels the outer transpose and dW = Gᵀ·A is one FusedMatMul (no copy).
 //   Batched float32 operands of the same rank (attention's Q·Kᵀ and P·V) use onnxruntime's
 //   FusedMatMul with transA / transB, reading the forward's operand in place: with a Transpose
 //   node, onnxruntime merges it with the operand's own head Transpose into a new 4-D copy.
@@ -34,17 +36,18 @@ registerGrad('MatMul', ({ g, node, outGrads, needs }) => {
   if (needs[0]) dA = unbroadcast(g, fused ? fusedMatMul(g, G, b, 0, 1) : g.matMul(G, swapLast(g, b)), a);
   if (needs[1] && fused) {
     dB = unbroadcast(g, fusedMatMul(g, a, G, 1, 0), b);
+  } else if (needs[1] && b.rank === 2) {
+    const k = b.shape![0];
+    const n = b.shape![1];
+    if ((a.rank ?? 0) > 2 && (typeof k !== 'number' || typeof n !== 'number')) throw new Error('autodiff: MatMul weight needs static dims');
+    const a2 = (a.rank ?? 0) > 2 ? g.reshape(a, [-1, k as number]) : a;
+    const g2 = (a.rank ?? 0) > 2 ? g.reshape(G, [-1, n as number]) : G;
+    // a weight used transposed (Linear's [out, in] → [in, out]): dB = (Gᵀ·A)ᵀ, so that the
+    // Transpose's own gradient cancels this one and dW = Gᵀ·A comes out of one FusedMatMul
+    const transposedWeight = b.producer?.op === 'Transpose' && G.dtype === 'float32';
+    dB = transposedWeight ? g.transpose(fusedMatMul(g, g2, a2, 1, 0), [1, 0]) : g.matMul(g.transpose(a2, [1, 0]), g2);
   } else if (needs[1]) {
-    if (b.rank === 2 && (a.rank ?? 0) > 2) {
-      const k = b.shape![0];
-      const n = b.shape![1];
-      const a2 = g.reshape(a, [-1, typeof k === 'number' ? k : 0]);
-      const g2 = g.reshape(G, [-1, typeof n === 'number' ? n : 0]);
-      if (typeof k !== 'number' || typeof n !== 'number') throw new Error('autodiff: MatMul weight needs static dims');
-      dB = g.matMul(g.transpose(a2, [1, 0]), g2);
-    } else {
-      dB = unbroadcast(g, g.matMul(swapLast(g, a), G), b);
-    }
+    dB = unbroadcast(g, g.matMul(swapLast(g, a), G), b);
   }
   return [dA, dB];
 });

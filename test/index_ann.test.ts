@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIndex, openIndex, type Vectors } from '../src/index/index.js';
-import { int8Codes } from '../src/index/usearch.js';
+import { int8Codes } from '../src/index/int8.js';
 import { Rng } from '../src/models/init.js';
 import { cosine } from './helpers/vectors.js';
 

@@ -34,10 +34,11 @@ import { checkModel } from './model_info.js';
 import { lockForWriting } from './writer_lock.js';
 import type { Hit, IndexMetric, IndexModelInfo, IndexStats, Metadata, SearchOptions, StoredDocument, VectorIndex, Vectors } from './types.js';
 
-/** An approximate-nearest-neighbour structure keyed by row. */
+/** An approximate-nearest-neighbour structure keyed by row. add and remove may return a promise
+ * (an engine that trains with onnxruntime); the caller awaits it, and `vectors` stay unchanged until then. */
 export interface AnnEngine {
-  add(rows: Int32Array, vectors: Float32Array): void;
-  remove(rows: Int32Array): void;
+  add(rows: Int32Array, vectors: Float32Array): void | Promise<void>;
+  remove(rows: Int32Array): void | Promise<void>;
   /** Per query, up to k rows (−1 padded) and scores (higher is better), best first. */
   search(queries: Vectors, k: number): { rows: Int32Array; scores: Float32Array };
   /** Serialises the structure into `path`. */
@@ -171,14 +172,14 @@ export class FileIndex implements VectorIndex {
       }
     }
     for (const s of m.segments) {
-      await readSegmentBatches(dir, s, m.dim, (ops, vectors) => ix.replay(ops, vectors, engine !== null && s.seq > annSeq));
+      await readSegmentBatches(dir, s, m.dim, async (ops, vectors) => ix.replay(ops, vectors, engine !== null && s.seq > annSeq));
     }
     ix.committedRows = m.nextRow;
     return ix;
   }
 
   /** Applies one batch of committed operations (vectors: the batch's puts, in order) to the store and, when asked, to the engine. */
-  private replay(ops: Op[], vectors: Float32Array, toEngine: boolean): void {
+  private async replay(ops: Op[], vectors: Float32Array, toEngine: boolean): Promise<void> {
     const dim = this.dim;
     let v = 0;
     const added = new Set<number>();
@@ -197,10 +198,10 @@ export class FileIndex implements VectorIndex {
       }
     }
     if (!toEngine || !this.engine) return;
-    if (removed.length) this.engine.remove(Int32Array.from(removed));
+    if (removed.length) await this.engine.remove(Int32Array.from(removed));
     if (added.size) {
       const rows = Int32Array.from(added);
-      this.engine.add(rows, this.store.gather(rows));
+      await this.engine.add(rows, this.store.gather(rows));
     }
   }
 
@@ -233,8 +234,8 @@ export class FileIndex implements VectorIndex {
       this.pending.push(op);
     }
     if (this.engine) {
-      if (oldRows.length) this.engine.remove(Int32Array.from(oldRows));
-      this.engine.add(newRows, vectors.data.subarray(0, ids.length * dim));
+      if (oldRows.length) await this.engine.remove(Int32Array.from(oldRows));
+      await this.engine.add(newRows, vectors.data.subarray(0, ids.length * dim));
     }
   }
 
@@ -252,7 +253,7 @@ export class FileIndex implements VectorIndex {
         this.pending.push({ op: 'del', id });
       }
     }
-    if (this.engine && rows.length) this.engine.remove(Int32Array.from(rows));
+    if (this.engine && rows.length) await this.engine.remove(Int32Array.from(rows));
     return rows.length;
   }
 

@@ -239,7 +239,7 @@ export const REPLAY_BATCH = 4096;
  * manifest first, the vectors file's size at once and its hash as it is read (a mismatch
  * throws after the last batch, so a caller replaying into a fresh index discards it).
  */
-export async function readSegmentBatches(dir: string, s: SegmentEntry, dim: number, onBatch: (ops: Op[], vectors: Float32Array) => void): Promise<void> {
+export async function readSegmentBatches(dir: string, s: SegmentEntry, dim: number, onBatch: (ops: Op[], vectors: Float32Array) => void | Promise<void>): Promise<void> {
   const vpath = join(dir, s.vectors.file);
   const opath = join(dir, s.ops.file);
   if (s.vectors.bytes !== s.puts * dim * 4) throw new IndexCorruptError(`${vpath}: the manifest gives ${s.vectors.bytes} bytes for ${s.puts} vectors of ${dim}`);
@@ -268,7 +268,7 @@ export async function readSegmentBatches(dir: string, s: SegmentEntry, dim: numb
     vh.update(vbytes.subarray(0, n));
     vpos += n;
     putsSeen += puts;
-    onBatch(batch, vbuf.subarray(0, puts * dim));
+    await onBatch(batch, vbuf.subarray(0, puts * dim));
     batch = [];
     puts = 0;
   };

@@ -1,13 +1,24 @@
-// Assembles the WebAssembly kernels of src/training/kernels/*.wat (WABT's wat2wasm, SIMD on) and
-// writes each as base64 into src/training/kernels/<name>_wasm.ts. `--check` only compares, and
-// fails when a committed module differs from its source (test/adamw_kernel.test.ts does the same).
+// Assembles the WebAssembly kernels of every src/*/kernels/*.wat (WABT's wat2wasm, SIMD on) and
+// writes each as base64 into <name>_wasm.ts beside it (src/training/kernels: AdamW; src/index/
+// kernels: the IVF scans). `--check` only compares, and fails when a committed module differs
+// from its source (test/adamw_kernel.test.ts and test/index_ivf.test.ts do the same).
 // Usage: node dist/scripts/build_kernels.js [--check]
 
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
 
-const DIR = new URL('../../src/training/kernels/', import.meta.url).pathname;
+const SRC = new URL('../../src/', import.meta.url).pathname;
+
+/** Every src/<layer>/kernels folder. */
+async function kernelDirs(): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of (await readdir(SRC, { withFileTypes: true })).filter((x) => x.isDirectory()).map((x) => x.name).sort()) {
+    const k = join(SRC, d, 'kernels');
+    if (await stat(k).then((s) => s.isDirectory(), () => false)) out.push(k);
+  }
+  return out;
+}
 
 /** The module bytes of one .wat source. */
 export async function assemble(source: string, name: string): Promise<Uint8Array> {
@@ -27,10 +38,10 @@ export function moduleFile(name: string, bytes: Uint8Array): string {
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   let stale = 0;
-  for (const f of (await readdir(DIR)).filter((x) => x.endsWith('.wat')).sort()) {
+  for (const dir of await kernelDirs()) for (const f of (await readdir(dir)).filter((x) => x.endsWith('.wat')).sort()) {
     const name = f.slice(0, -4);
-    const text = moduleFile(name, await assemble(await readFile(join(DIR, f), 'utf8'), f));
-    const out = join(DIR, `${name}_wasm.ts`);
+    const text = moduleFile(name, await assemble(await readFile(join(dir, f), 'utf8'), f));
+    const out = join(dir, `${name}_wasm.ts`);
     const old = await readFile(out, 'utf8').catch(() => '');
     if (old === text) continue;
     if (check) {

@@ -1,4 +1,4 @@
-// One contract, every backend: flat, usearch (the embedded ANN default), pgvector over PGlite
+// One contract, every backend: flat, usearch (the embedded ANN default), ivf, pgvector over PGlite
 // in-process and pgvector over PGlite's socket server with the `pg` client. Each runs the same
 // checks: upsert and search against a float64 brute force, overwrite, remove, get, filters
 // (equality, $in, ranges, $and/$or, unknown field, wrong type), reopen, model mismatch and bad
@@ -63,6 +63,8 @@ let tableNo = 0;
 const targets: Target[] = [
   { name: 'flat', approximate: false, create: (dir) => createIndex({ backend: 'flat', dir, dim: DIM, model: MODEL }), reopen: (dir) => openIndex(dir) },
   { name: 'usearch', approximate: true, create: (dir) => createIndex({ backend: 'usearch', dir, dim: DIM, model: MODEL }), reopen: (dir) => openIndex(dir) },
+  // trained from 32 vectors into 4 lists, so that the contract runs on a trained quantizer
+  { name: 'ivf', approximate: true, create: (dir) => createIndex({ backend: 'ivf', dir, dim: DIM, model: MODEL, ivf: { trainFrom: 32, nlist: 4 } }), reopen: (dir) => openIndex(dir) },
   {
     name: 'pgvector (PGlite in-process)', approximate: true,
     create: async (dir) => {

@@ -1,5 +1,5 @@
 // The vector-index layer: one contract (VectorIndex), backends behind createIndex/openIndex
-// (flat exact search, the usearch HNSW default, pgvector), metadata filters, the model check.
+// (flat exact search, the usearch HNSW default, the ivf inverted file, pgvector), metadata filters, the model check.
 
 export * from './types.js';
 export { createIndex, openIndex, DEFAULT_BACKEND, BACKEND_NAMES, type CreateIndexOptions, type OpenIndexOptions } from './registry.js';
@@ -9,6 +9,7 @@ export { IndexCorruptError } from './segments.js';
 export { ModelMismatchError, modelInfo, checkModel } from './model_info.js';
 export { PgvectorError, redactConnection, type PgvectorOptions, type SqlClient } from './pgvector.js';
 export type { UsearchOptions } from './usearch.js';
+export type { IvfOptions } from './ivf.js';
 export { ExactIndex, pairedCosine, type ExactIndexOptions, type SearchIndex, type SearchResult, type VectorBatch } from './exact_search.js';
 export { semanticSearch, paraphraseMining, communityDetection, type SemanticSearchOptions, type SearchMatch, type ParaphraseMiningOptions, type CommunityOptions } from './util.js';
 export { readCorpus, CorpusError, type CorpusDocument } from './corpus.js';

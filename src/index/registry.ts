@@ -9,9 +9,10 @@ import { readManifest, type Manifest } from './segments.js';
 import type { IndexMetric, IndexModelInfo, VectorIndex } from './types.js';
 import { createUsearch, openUsearch, USEARCH, type UsearchOptions } from './usearch.js';
 import { createPgvector, openPgvector, PGVECTOR, type PgvectorOptions } from './pgvector.js';
+import { createIvf, IVF, openIvf, type IvfOptions } from './ivf.js';
 
 export interface CreateIndexOptions {
-  /** 'flat', 'usearch' (default) or 'pgvector'. */
+  /** 'flat', 'usearch' (default), 'ivf' or 'pgvector'. */
   backend?: string;
   /** The index folder (for pgvector it holds the manifest naming the server and table). */
   dir: string;
@@ -23,6 +24,8 @@ export interface CreateIndexOptions {
   threads?: number;
   /** usearch settings: connectivity, expansionAdd, expansionSearch, quantization (i8 default for cosine), rescore. */
   usearch?: UsearchOptions;
+  /** ivf settings: nlist (automatic), nprobe (4), rescore (4), trainFrom (4096). */
+  ivf?: IvfOptions;
   /** pgvector's connection and table. */
   pgvector?: PgvectorOptions;
   /** ANN backends: a filtered search matching at most this many documents is exact (default 20000). */
@@ -35,6 +38,8 @@ export interface OpenIndexOptions {
   readOnly?: boolean;
   /** usearch: ef at search time (default: as built). */
   expansionSearch?: number;
+  /** ivf: lists scanned per query (default: as built). */
+  nprobe?: number;
   /** pgvector: overrides the recorded connection string (e.g. to add a password). */
   connectionString?: string;
   /** pgvector: a client to use instead of connecting (tests: PGlite in-process). */
@@ -55,6 +60,10 @@ const BACKENDS: Record<string, Backend> = {
   [USEARCH]: {
     create: (o, metric) => createUsearch(o.dir, o.dim, metric, o.model, { ...o.usearch, threads: o.threads ?? o.usearch?.threads, exactBelow: o.exactBelow }),
     open: (dir, m, o) => openUsearch(dir, m, { threads: o.threads, expansionSearch: o.expansionSearch, exactBelow: o.exactBelow, readOnly: o.readOnly }),
+  },
+  [IVF]: {
+    create: (o, metric) => createIvf(o.dir, o.dim, metric, o.model, { ...o.ivf, threads: o.threads ?? o.ivf?.threads, exactBelow: o.exactBelow }),
+    open: (dir, m, o) => openIvf(dir, m, { threads: o.threads, nprobe: o.nprobe, exactBelow: o.exactBelow, readOnly: o.readOnly }),
   },
   [PGVECTOR]: {
     create: (o, metric) => createPgvector(o.dir, o.dim, metric, o.model, o.pgvector ?? {}),

@@ -13,12 +13,13 @@ import { intOpt, parse, required, UsageError } from '../args.js';
 import { indexModel, readBuildInfo } from './index_cmd.js';
 
 export const usage = `Usage: sentencekit search --index DIR (--query TEXT | --queries FILE.jsonl) [--top-k 10] [--filter JSON]
-                         [--model DIR|HUB_ID] [--batch-size 32] [--expansion-search N] [--threads N]
+                         [--model DIR|HUB_ID] [--batch-size 32] [--expansion-search N] [--nprobe N] [--threads N]
 
 --query prints one JSON line per hit, best first: {"id", "score", "text", ...metadata}.
 --queries (JSON lines with "_id" or "id" and "text") prints one line per query:
 {"query_id", "hits": [{"id", "score"}, ...]}. --filter: {"field": value, "field": {"$in": [...]},
-"field": {"$gte": 1, "$lt": 5}, "$and": [...], "$or": [...]}. The model defaults to the index's.`;
+"field": {"$gte": 1, "$lt": 5}, "$and": [...], "$or": [...]}. The model defaults to the index's.
+--expansion-search (usearch) and --nprobe (ivf) override the index's search setting.`;
 
 async function readQueries(path: string): Promise<{ ids: string[]; texts: string[] }> {
   const ids: string[] = [];
@@ -51,7 +52,7 @@ export async function search(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {
     index: { type: 'string' }, query: { type: 'string' }, queries: { type: 'string' }, 'top-k': { type: 'string' },
     filter: { type: 'string' }, model: { type: 'string' }, 'batch-size': { type: 'string' }, 'expansion-search': { type: 'string' },
-    threads: { type: 'string' }, help: { type: 'boolean' },
+    nprobe: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
   }, usage);
   if (positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
   const dir = required(values, 'index', usage);
@@ -68,7 +69,7 @@ export async function search(argv: string[]): Promise<void> {
     }
   }
   const threads = intOpt(values, 'threads', undefined, usage);
-  const index = await openIndex(dir, { threads, readOnly: true, expansionSearch: intOpt(values, 'expansion-search', undefined, usage) });
+  const index = await openIndex(dir, { threads, readOnly: true, expansionSearch: intOpt(values, 'expansion-search', undefined, usage), nprobe: intOpt(values, 'nprobe', undefined, usage) });
   let closeModel: (() => Promise<void>) | null = null;
   try {
     const { model, name } = await indexModel(index, dir, values.model as string | undefined, threads);

@@ -12,7 +12,8 @@
 //   fine-tuned in the run (several minutes)
 //   serve: a load test of the HTTP server on loopback  --serve-seconds N (8)
 //   --only index [--index-size 100000] [--index-queries 1000] [--index-libs usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat,faiss]
-//   [--pg-size 10000] [--ef 16,32,64,128,256,512]: vector-index candidates on clustered synthetic data;
+//   [--pg-size 10000] [--ef 16,32,64,128,256,512] [--nlist N]: vector-index candidates on clustered synthetic data
+//   (also sentencekit-ivf and faiss-ivf, whose --ef values are nprobe; --nlist: their lists, faiss-ivf 1024 by default);
 //   --only msmarco: index build + search --queries on the MS MARCO subset against evaluate retrieval
 //   --only arch [--arch-sentences 128]: encode throughput of each architecture at its common size
 //   (DistilBERT, RoBERTa, XLM-RoBERTa, MPNet base) against the peer, in the same run
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     ef: { type: 'string', default: '16,32,64,128,256,512' },
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '128' },
+    nlist: { type: 'string' },
     workloads: { type: 'string' },
   },
 });
@@ -90,6 +92,7 @@ if (only.includes('index')) {
     size: Number(values['index-size']), queries: Number(values['index-queries']), dim: 384, threads,
     libs: String(values['index-libs']).split(','), pgSize: Number(values['pg-size']),
     m: Number(values.m), efConstruction: Number(values['ef-construction']), efs: String(values.ef).split(',').map(Number),
+    nlist: values.nlist === undefined ? undefined : Number(values.nlist),
   });
 }
 if (only.includes('msmarco')) out.msmarco = await msmarcoBench(resolve(SHARED, 'data', 'msmarco'), TOKENIZER);

@@ -7,7 +7,9 @@
 // candidate: the fastest setting reaching recall@10 ≥ 0.95 and ≥ 0.99. pgvector (PGlite, WASM)
 // is measured on the first --pg-size vectors (its own ground truth). `faiss` is faiss-cpu's HNSW
 // from Python (scripts/reference/bench_faiss.py in the .venv of scripts/python_env.sh), as a
-// reference beside the npm libraries; skipped with a note where the .venv cannot import it. The real MS MARCO subset,
+// reference beside the npm libraries; skipped with a note where the .venv cannot import it.
+// `faiss-ivf` is its IVF{nlist},SQ8 (--nlist, default 1024) and `sentencekit-ivf` this layer's
+// ivf backend (automatic nlist unless --nlist is given); for both the --ef values are nprobe. The real MS MARCO subset,
 // end to end through the commands, is msmarco_search.ts (--only msmarco).
 
 import { execFile } from 'node:child_process';
@@ -31,6 +33,8 @@ export interface IndexBenchOptions {
   m: number;
   efConstruction: number;
   efs: number[];
+  /** IVF lists: faiss-ivf's (default 1024) and, when given, sentencekit-ivf's. */
+  nlist?: number;
 }
 
 function clustered(n: number, dim: number, centres: Float32Array, c: number, rng: Rng, sigma: number): Float32Array {
@@ -99,13 +103,17 @@ export async function indexBench(o: IndexBenchOptions): Promise<Record<string, u
     for (const lib of o.libs) {
       const work = join(data, `work-${lib}`);
       await mkdir(work, { recursive: true });
-      const opts = { threads: o.threads, m: o.m, efConstruction: o.efConstruction, efs: lib === 'pgvector-pglite' ? o.efs.filter((e) => e <= 256) : o.efs, size: lib === 'pgvector-pglite' ? pgN : undefined };
+      const opts = {
+        threads: o.threads, m: o.m, efConstruction: o.efConstruction, efs: lib === 'pgvector-pglite' ? o.efs.filter((e) => e <= 256) : o.efs, size: lib === 'pgvector-pglite' ? pgN : undefined,
+        ...(lib === 'faiss-ivf' ? { kind: 'ivf', nlist: o.nlist ?? 1024 } : lib === 'sentencekit-ivf' ? { nlist: o.nlist } : {}),
+      };
+      const faiss = lib === 'faiss' || lib === 'faiss-ivf';
       process.stderr.write(`index bench: ${lib} on ${opts.size ?? o.size} vectors …\n`);
       try {
-        const [cmd, args] = lib === 'faiss'
+        const [cmd, args] = faiss
           ? [VENV_PYTHON, [resolve(process.cwd(), 'scripts', 'reference', 'bench_faiss.py'), data, work, JSON.stringify(opts)]]
           : [process.execPath, [script, lib, data, work, JSON.stringify(opts)]];
-        if (lib === 'faiss' && !(await faissAvailable())) {
+        if (faiss && !(await faissAvailable())) {
           results.push({ lib, skipped: 'the .venv cannot import faiss: run `bash scripts/python_env.sh`' });
           continue;
         }

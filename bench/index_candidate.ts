@@ -5,7 +5,9 @@
 // the search-time setting (ef, or nprobes for IVF) measuring recall@10 against gt and
 // queries/s on one thread (one query at a time, best of 3 passes). Prints one JSON object.
 // LIB: usearch | sentencekit (the usearch backend as shipped: int8 graph, float32 rescoring) |
-// sentencekit-f32 (float32 graph, as raw usearch) | hnswlib-node | lancedb | pgvector-pglite | flat
+// sentencekit-f32 (float32 graph, as raw usearch) | sentencekit-ivf (the ivf backend as shipped:
+// int8 codes in inverted lists, float32 rescoring; the sweep's values are its nprobe, and
+// opts.nlist, when given, its nlist) | hnswlib-node | lancedb | pgvector-pglite | flat
 // (faiss-node is not measured: its install downloads a prebuilt binary from GitHub or clones
 // faiss, which fails with only the npm registry reachable.)
 
@@ -14,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const [lib, dataDir, work, optsJson] = process.argv.slice(2);
-const opts = JSON.parse(optsJson ?? '{}') as { threads: number; m: number; efConstruction: number; efs: number[]; size?: number };
+const opts = JSON.parse(optsJson ?? '{}') as { threads: number; m: number; efConstruction: number; efs: number[]; size?: number; nlist?: number };
 const require = createRequire(import.meta.url);
 
 function f32(path: string): Float32Array {
@@ -135,7 +137,7 @@ if (lib === 'usearch') {
   report.delete = { supported: true, removed: Array.isArray(removed) ? removed.reduce((a, b) => a + b, 0) : removed };
   report.filter = 'no (post-filter in the caller)';
   report.persistence = 'save/load/view (memory-mapped) of one file';
-} else if (lib === 'sentencekit' || lib === 'sentencekit-f32') {
+} else if (lib === 'sentencekit' || lib === 'sentencekit-f32' || lib === 'sentencekit-ivf') {
   const { createIndex, openIndex } = await import('../src/index/index.js');
   const dir = join(work, 'sk');
   const ids = Array.from({ length: n }, (_, i) => String(i));
@@ -144,8 +146,11 @@ if (lib === 'usearch') {
   // two differ by this layer only; sentencekit is the backend as shipped (int8 graph; serial
   // insertion until the graph holds 100,000 vectors, concurrent pieces after that)
   const same = lib === 'sentencekit-f32';
-  const ix = await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: same ? 'f32' : undefined, concurrentInsert: same ? true : undefined } });
-  report.insertion = same ? `concurrent (${opts.threads} threads), as raw usearch` : 'auto (the default: one vector per add call until the graph holds 100,000, then concurrent pieces of 8,192)';
+  const ivf = lib === 'sentencekit-ivf';
+  const ix = ivf
+    ? await createIndex({ backend: 'ivf', dir, dim, threads: opts.threads, ivf: { nlist: opts.nlist } })
+    : await createIndex({ backend: 'usearch', dir, dim, threads: opts.threads, usearch: { connectivity: opts.m, expansionAdd: opts.efConstruction, quantization: same ? 'f32' : undefined, concurrentInsert: same ? true : undefined } });
+  report.insertion = ivf ? 'upserts of 50,000 rows, each committed (the quantizer trained at the first, again at 4× growth)' : same ? `concurrent (${opts.threads} threads), as raw usearch` : 'auto (the default: one vector per add call until the graph holds 100,000, then concurrent pieces of 8,192)';
   const B = 50000;
   for (let s = 0; s < n; s += B) {
     const e = Math.min(n, s + B);
@@ -154,6 +159,7 @@ if (lib === 'usearch') {
   }
   report.build_s = +((performance.now() - t) / 1000).toFixed(2);
   report.index_rss_mb = +(rssMb() - rss0).toFixed(0);
+  if (ivf) report.ann = (await ix.stats()).ann;
   t = performance.now();
   await ix.close();
   report.save_s = +((performance.now() - t) / 1000).toFixed(2);
@@ -165,7 +171,7 @@ if (lib === 'usearch') {
   const overhead: Record<string, { raw_qps: number; layer_qps: number; ratio: number }> = {};
   for (const ef of opts.efs) {
     t = performance.now();
-    const x = await openIndex(dir, { threads: 1, readOnly: true, expansionSearch: ef });
+    const x = await openIndex(dir, { threads: 1, readOnly: true, ...(ivf ? { nprobe: ef } : { expansionSearch: ef }) });
     if (ef === opts.efs[0]) {
       report.open_s = +((performance.now() - t) / 1000).toFixed(2);
       report.open_rss_mb = +(rssMb() - rss0).toFixed(0);

@@ -4,8 +4,9 @@
 //     dx = r · (G·γ − mean(G·γ) − x̂ · mean(G·γ ⊙ x̂)),  dγ = Σ G ⊙ x̂,  dβ = Σ G
 //   Dropout: G ⊙ mask / (1 − p)
 //   Gelu (exact): G ⊙ (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π),
-//     computed as ½·G ⊙ Sum(erf(a), √(2/π)·x / e^(a²), 1) with a = x/√2: nine elementwise passes
-//     instead of eleven (x / e^(a²) is 0 where e^(a²) overflows, as x·φ(x) underflows there)
+//     computed as (½·G) ⊙ (erf(a) + 1 + √(2/π)·x / e^(a²)) with a = x/√2: nine elementwise passes
+//     instead of eleven, the ½ folded by onnxruntime into the MatMul that makes G (x / e^(a²) is 0
+//     where e^(a²) overflows, as x·φ(x) underflows there)
 
 import { registerGrad } from '../autodiff.js';
 import { Value } from '../ir.js';
@@ -73,6 +74,7 @@ registerGrad('Gelu', ({ g, node, outGrads }) => {
   const a = g.mul(x, g.scalar(Math.SQRT1_2, x.dtype));
   // 2·(Φ(x) + x·φ(x)) = 1 + erf(a) + √(2/π)·x·e^(−a²)
   const xPdf = g.mul(g.div(x, g.exp(g.mul(a, a))), g.scalar(Math.sqrt(2 / Math.PI), x.dtype));
-  const twice = g.op1('Sum', [g.erf(a), xPdf, g.scalar(1, x.dtype)]);
-  return [g.mul(g.mul(outGrads[0]!, twice), g.scalar(0.5, x.dtype))];
+  const twice = g.add(g.add(g.erf(a), g.scalar(1, x.dtype)), xPdf);
+  // ½ on G first: onnxruntime folds a scalar factor into the MatMul that makes G
+  return [g.mul(g.mul(outGrads[0]!, g.scalar(0.5, x.dtype)), twice)];
 });

@@ -13,7 +13,7 @@ for (const op of UNARY) {
   }
 }
 
-for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod', 'Sum']) {
+for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod']) {
   registerOp({
     op,
     infer(ctx) {

@@ -1,8 +1,8 @@
 // End to end on the real MS MARCO subset (../shared/data/msmarco, BEIR layout), for the built-in
 // model and for a randomly initialised BERT (absolute nDCG is low; the check is that the indexes
-// agree): `sentencekit index build` flat and usearch, with and without
-// chunking, `sentencekit search --queries` over the judged queries, nDCG@10 of each from the
-// qrels, for usearch also the share of flat's top 10 it returned (every query), and
+// agree): `sentencekit index build` flat, usearch and ivf (50 lists, so that its 4 probes scan
+// about 8 % of the vectors), with and without chunking, `sentencekit search --queries` over the judged queries, nDCG@10 of each from the
+// qrels, for usearch and ivf also the share of flat's top 10 they returned (every query), and
 // `sentencekit evaluate retrieval`'s cosine_ndcg@10 for the same model.
 
 import { execFile } from 'node:child_process';
@@ -67,7 +67,7 @@ export function overlap10(reference: string, other: string): number {
   return all ? found / all : 1;
 }
 
-/** One model through evaluate retrieval and the four indexes (flat, usearch, each with and without chunks). */
+/** One model through evaluate retrieval and the six indexes (flat, usearch, ivf, each with and without chunks). */
 async function oneModel(tmp: string, modelArgs: string[], dataDir: string, qrels: Map<string, Map<string, number>>): Promise<Record<string, unknown>> {
   const corpus = join(dataDir, 'corpus.jsonl');
   const queries = join(dataDir, 'queries.jsonl');
@@ -78,7 +78,9 @@ async function oneModel(tmp: string, modelArgs: string[], dataDir: string, qrels
   out.evaluate_retrieval = { cosine_ndcg10: ev['cosine_ndcg@10'], seconds: +((performance.now() - t) / 1000).toFixed(1) };
   const runs: Record<string, unknown> = {};
   const outputs: Record<string, string> = {};
-  for (const [name, extra] of [['flat', ['--backend', 'flat']], ['usearch', []], ['flat_chunked', ['--backend', 'flat', '--chunk-tokens', '64', '--overlap', '8']], ['usearch_chunked', ['--chunk-tokens', '64', '--overlap', '8']]] as [string, string[]][]) {
+  const chunks = ['--chunk-tokens', '64', '--overlap', '8'];
+  const ivf = ['--backend', 'ivf', '--nlist', '50'];
+  for (const [name, extra] of [['flat', ['--backend', 'flat']], ['usearch', []], ['ivf', ivf], ['flat_chunked', ['--backend', 'flat', ...chunks]], ['usearch_chunked', chunks], ['ivf_chunked', [...ivf, ...chunks]]] as [string, string[]][]) {
     const dir = join(tmp, name);
     await rm(dir, { recursive: true, force: true });
     const b = JSON.parse(await cli('index', 'build', ...modelArgs, '--corpus', corpus, '--out', dir, ...extra)) as Record<string, unknown>;
@@ -86,7 +88,7 @@ async function oneModel(tmp: string, modelArgs: string[], dataDir: string, qrels
     const s = await cli('search', '--index', dir, '--queries', queries, '--top-k', '10');
     const secs = (performance.now() - t1) / 1000;
     outputs[name] = s;
-    const ref = name === 'usearch' ? outputs.flat : name === 'usearch_chunked' ? outputs.flat_chunked : null;
+    const ref = name === 'flat' || name === 'flat_chunked' ? null : name.endsWith('_chunked') ? outputs.flat_chunked : outputs.flat;
     runs[name] = { ...(ref ? { top10_overlap_with_flat: +overlap10(ref, s).toFixed(4) } : {}), ...ndcgOf(s, qrels), build_seconds: b.seconds, vectors: b.vectors, disk_bytes: b.disk_bytes, search_seconds_incl_start: +secs.toFixed(2) };
   }
   out.search = runs;
@@ -95,6 +97,8 @@ async function oneModel(tmp: string, modelArgs: string[], dataDir: string, qrels
     flat_equals_evaluate_retrieval: Math.abs(nd('flat') - ev['cosine_ndcg@10']) < 1e-9,
     usearch_within_0_01_of_flat: Math.abs(nd('usearch') - nd('flat')) <= 0.01,
     usearch_chunked_within_0_01_of_flat_chunked: Math.abs(nd('usearch_chunked') - nd('flat_chunked')) <= 0.01,
+    ivf_within_0_01_of_flat: Math.abs(nd('ivf') - nd('flat')) <= 0.01,
+    ivf_chunked_within_0_01_of_flat_chunked: Math.abs(nd('ivf_chunked') - nd('flat_chunked')) <= 0.01,
   };
   return out;
 }

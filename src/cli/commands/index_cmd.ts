@@ -24,7 +24,7 @@ export const usage = `Usage: sentencekit index build --model DIR|HUB_ID --corpus
                             [--chunk-tokens N [--overlap N]] [--batch-size N] [--metric cosine|dot]
                             [--pg-url postgres://user@host:5432/db] [--pg-table NAME] [--halfvec]
                             [--connectivity M] [--expansion-add N] [--expansion-search N] [--quantization f32|f16|i8]
-                            [--insert auto|serial|concurrent] [--nprobe N] [--overwrite] [--threads N]
+                            [--insert auto|serial|concurrent] [--nlist N] [--nprobe N] [--overwrite] [--threads N]
        sentencekit index add --index DIR --corpus FILE [--model DIR|HUB_ID] [--batch-size N] [--commit-rows 1024]
        sentencekit index remove --index DIR --ids FILE|ID,...
        sentencekit index info --index DIR
@@ -34,8 +34,9 @@ metadata; BEIR's corpus.jsonl loads as it is) or a text file (one document a lin
 numbers). Default backend: ${DEFAULT_BACKEND}. The model defaults to the built-in one for build, and to
 the index's recorded model for add. --insert (usearch): serial inserts one vector at a time (the
 best graph), concurrent uses every thread (faster; usearch can then leave a vector unreachable),
-auto (default) is serial until the graph holds ${CONCURRENT_FROM.toLocaleString('en-US')} vectors. --nprobe (ivf): lists scanned per
-query (default ${NPROBE}; search --nprobe overrides it). Each batch is committed:
+auto (default) is serial until the graph holds ${CONCURRENT_FROM.toLocaleString('en-US')} vectors. --nlist (ivf): lists of the
+quantizer (default rows/1000 at training time); --nprobe (ivf): lists scanned per query (default
+${NPROBE}; search --nprobe overrides it). Each batch is committed:
 an interrupted add keeps every batch before it. A summary JSON line is printed at the end.`;
 
 /** What `index build` records beside the index, for add and search. */
@@ -84,7 +85,7 @@ async function build(argv: string[]): Promise<void> {
     model: { type: 'string' }, corpus: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
     'chunk-tokens': { type: 'string' }, overlap: { type: 'string' }, 'batch-size': { type: 'string' }, metric: { type: 'string' },
     'pg-url': { type: 'string' }, 'pg-table': { type: 'string' }, halfvec: { type: 'boolean' },
-    connectivity: { type: 'string' }, 'expansion-add': { type: 'string' }, 'expansion-search': { type: 'string' }, quantization: { type: 'string' }, insert: { type: 'string' }, nprobe: { type: 'string' },
+    connectivity: { type: 'string' }, 'expansion-add': { type: 'string' }, 'expansion-search': { type: 'string' }, quantization: { type: 'string' }, insert: { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' },
     overwrite: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
   }, usage);
   if (positionals.length) throw new UsageError(`unexpected argument(s): ${positionals.join(' ')}`, usage);
@@ -124,7 +125,7 @@ async function build(argv: string[]): Promise<void> {
         expansionSearch: intOpt(values, 'expansion-search', undefined, usage), quantization: q as 'f32' | 'f16' | 'i8' | undefined,
         concurrentInsert: ins === undefined || ins === 'auto' ? undefined : ins === 'concurrent',
       },
-      ivf: { nprobe: intOpt(values, 'nprobe', undefined, usage) },
+      ivf: { nlist: intOpt(values, 'nlist', undefined, usage), nprobe: intOpt(values, 'nprobe', undefined, usage) },
       pgvector: { connectionString: values['pg-url'] as string | undefined, table: (values['pg-table'] as string | undefined) ?? basename(target).toLowerCase().replace(/[^a-z0-9_]/g, '_'), halfvec: Boolean(values.halfvec) },
     });
     const res = await ingestCorpus(index, model, corpus, { chunkTokens, overlap, batchSize: intOpt(values, 'batch-size', 32, usage), onProgress: prog.tick, checkedCount: documents });

@@ -207,12 +207,17 @@ test('dropout masks: with the texts\' lengths, attention masks draw the real que
   const sh = { n: 4, s: 64, tokens: 100, hidden: 8, heads: 3, lengths };
   const m = dropoutMasks(sites, sh, 9, 4).a;
   assert.deepEqual(m.dims, [4, 3, 64, 64]);
-  const d = (m.data as Uint8Array).slice(); // a call's masks are valid until the next call
+  const d = (m.data as Float32Array).slice(); // a call's masks are valid until the next call
+  const keep = Math.fround(1 / 0.7);
   let real = 0;
   let kept = 0;
   for (let r = 0; r < 4; r++) for (let h = 0; h < 3; h++) for (let q = 0; q < 64; q++) for (let k = 0; k < 64; k++) {
     const v = d[((r * 3 + h) * 64 + q) * 64 + k];
-    if (q < lengths[r] && k < lengths[r]) { real++; kept += v; } else assert.equal(v, 1, `padding at text ${r}, head ${h}, ${q} × ${k}`);
+    if (q < lengths[r] && k < lengths[r]) {
+      real++;
+      assert.ok(v === 0 || v === keep, `a mask element is 0 or 1/(1 − p), got ${v}`);
+      kept += v === keep ? 1 : 0;
+    } else assert.equal(v, keep, `padding at text ${r}, head ${h}, ${q} × ${k}`);
   }
   assert.equal(real, 3 * (25 + 4096 + 1 + 900));
   assert.ok(Math.abs(kept / real - 0.7) < 0.01, `keep rate ${kept / real}`);
@@ -224,12 +229,12 @@ test('dropout masks: keep rate 1 − p, deterministic in (seed, step), different
   const { dropoutMasks } = await import('../src/training/dropout_masks.js');
   const sites = [{ name: 'm0', p: 0.1, layout: 'rows' as const }, { name: 'm1', p: 0.3, layout: 'attention' as const }, { name: 'm2', p: 0.1, layout: 'packed' as const }];
   const sh = { n: 8, s: 64, tokens: 300, hidden: 96, heads: 4 };
-  const a = Object.fromEntries(Object.entries(dropoutMasks(sites, sh, 5, 1)).map(([k, t]) => [k, { ...t, data: (t.data as Float32Array | Uint8Array).slice() }]));
+  const a = Object.fromEntries(Object.entries(dropoutMasks(sites, sh, 5, 1)).map(([k, t]) => [k, { ...t, data: (t.data as Float32Array).slice() }]));
   assert.deepEqual(a.m0.dims, [512, 96]);
   assert.deepEqual(a.m1.dims, [8, 4, 64, 64]);
   assert.deepEqual(a.m2.dims, [300, 96]);
   const rate = (t: { data: unknown }): number => { const d = t.data as ArrayLike<number>; let n = 0; for (let i = 0; i < d.length; i++) n += d[i] > 0 ? 1 : 0; return n / d.length; };
-  assert.equal(a.m1.dtype, 'bool', 'attention masks are boolean');
+  assert.ok(Object.values(a).every((t) => t.dtype === 'float32'), 'every mask is float32');
   assert.ok((a.m0.data as Float32Array).every((v) => v === 0 || v === Math.fround(1 / 0.9)), 'mask elements are 0 or 1/(1 − p)');
   assert.ok(Math.abs(rate(a.m0) - 0.9) < 0.005, `keep rate ${rate(a.m0)}`);
   assert.ok(Math.abs(rate(a.m1) - 0.7) < 0.005, `keep rate ${rate(a.m1)}`);
@@ -261,11 +266,11 @@ test('dropout masks: the kernel draws the documented streams (4 xorshift32 lanes
   const want0 = draws(st0, 35, Math.floor(0.2 * 2 ** 31)).map((k) => (k ? keepFactor(0.2) : 0));
   assert.deepEqual(Array.from(got.r.data as Float32Array), want0);
   const st1 = Uint32Array.from([0, 1, 2, 3], (j) => mix(21, 3, 1, 1, j));
-  const want1 = new Array(3 * 2 * 36).fill(1);
+  const want1 = new Array(3 * 2 * 36).fill(keepFactor(0.35));
   for (let r = 0; r < 3; r++) for (let h = 0; h < 2; h++) for (let q = 0; q < lengths[r]; q++) {
-    draws(st1, lengths[r], Math.floor(0.35 * 2 ** 31)).forEach((k, c) => { want1[((r * 2 + h) * 6 + q) * 6 + c] = k ? 1 : 0; });
+    draws(st1, lengths[r], Math.floor(0.35 * 2 ** 31)).forEach((k, c) => { want1[((r * 2 + h) * 6 + q) * 6 + c] = k ? keepFactor(0.35) : 0; });
   }
-  assert.deepEqual(Array.from(got.a.data as Uint8Array), want1);
+  assert.deepEqual(Array.from(got.a.data as Float32Array), want1);
 });
 
 test('dropout with a fed mask, row and attention sites: y = x · m and ∂L/∂x = m · ∂L/∂y, m being 0 or 1/(1 − p)', async () => {
@@ -278,7 +283,7 @@ test('dropout with a fed mask, row and attention sites: y = x · m and ∂L/∂x
   const { Session } = await import('../src/runtime/index.js');
   const cases = [
     { layout: 'packed' as const, dims: [6, 8], sh: { n: 6, s: 1, tokens: 6 }, dtype: 'float32' },
-    { layout: 'attention' as const, dims: [2, 2, 4, 4], sh: { n: 2, s: 4, tokens: 8 }, dtype: 'bool' },
+    { layout: 'attention' as const, dims: [2, 2, 4, 4], sh: { n: 2, s: 4, tokens: 8 }, dtype: 'float32' },
   ];
   for (const c of cases) {
     const len = c.dims.reduce((a, b) => a * b, 1);

@@ -4,12 +4,12 @@
 // SIMD lane, in a WebAssembly kernel (kernels/dropout.wat; element i of a row takes stream
 // i mod 4): an element is kept when the draw's top 31 bits u satisfy u >= floor(p * 2^31)
 // (probability 1 - p, to within 2^-31). One stream in JavaScript took ~2.5 ns an element.
-// Row sites (hidden states) get a float32 mask holding the factor itself, 1/(1 - p) where kept
-// and 0 where dropped, so that their dropout is one Mul forward and one backward (a boolean took
-// a Mul by 1/(1 - p) and a Where each way). Attention sites ([n, heads, s, s], the largest by far
-// at long sequences) keep a boolean mask (1 = keep), a quarter of the bytes: their graph is
-// Where(mask, probs, 0) * 1/(1 - p), whose scalar factor onnxruntime folds into the MatMul with V
-// (and the backward's into the MatMul that makes the probabilities' gradient).
+// Every mask is float32 and holds the factor itself, 1/(1 - p) where kept and 0 where dropped,
+// so that dropout is one Mul forward and one backward. A boolean mask took a Where each way:
+// onnxruntime's Where with a scalar operand fills two temporaries and merges them, and without
+// its memory arena each is fresh memory to fault in (at 32 x 128 tokens an attention site's
+// Where took 95-280 ms against ~20 ms for the Mul, in the step; the masks themselves live in
+// the kernel's reused memory).
 // Given the texts' lengths (right padding), attention masks are drawn for the real
 // query x key block of each text only; the padded positions are kept (their probabilities are 0,
 // or their rows are discarded), so the draws scale with real tokens, not padded ones.
@@ -60,8 +60,7 @@ export function maskDims(site: DropoutSite, sh: MaskShape): number[] {
 
 interface DropoutKernel {
   factor(ptr: number, n: number, t: number, bits: number, st: number): void;
-  keep(ptr: number, n: number, t: number, st: number): void;
-  attention(ptr: number, n: number, heads: number, s: number, lengths: number, t: number, st: number): void;
+  attention(ptr: number, n: number, heads: number, s: number, lengths: number, t: number, bits: number, st: number): void;
 }
 
 let kernel: { memory: WebAssembly.Memory; x: DropoutKernel } | null = null;
@@ -89,17 +88,12 @@ export function keepFactor(p: number): number {
   return Math.fround(1 / (1 - p));
 }
 
-/** Whether a site's mask is boolean (attention) rather than the float32 factor (rows). */
-export function booleanMask(layout: DropoutSite['layout']): boolean {
-  return layout === 'attention';
-}
-
 /** The masks of every site for one forward pass (valid until the next call). */
 export function dropoutMasks(sites: readonly DropoutSite[], sh: MaskShape, seed: number, step: number, micro = 0): Record<string, TensorData> {
   const plan = sites.map((site) => {
     const dims = maskDims(site, sh);
     const len = dims.reduce((a, b) => a * b, 1);
-    return { site, dims, len, bytes: align16(len * (booleanMask(site.layout) ? 1 : 4)) };
+    return { site, dims, len, bytes: align16(len * 4) };
   });
   const lengthsAt = 16;
   let at = lengthsAt + align16(4 * sh.n);
@@ -113,19 +107,16 @@ export function dropoutMasks(sites: readonly DropoutSite[], sh: MaskShape, seed:
     const ptr = offsets[k];
     for (let j = 0; j < 4; j++) st[j] = mix(seed, step, micro, k, j);
     const t = Math.floor(site.p * 2147483648);
-    if (!booleanMask(site.layout)) {
-      x.factor(ptr, len, t, new Int32Array(Float32Array.of(keepFactor(site.p)).buffer)[0], 0);
-      out[site.name] = { dtype: 'float32', dims, data: new Float32Array(buf, ptr, len) };
-      return;
-    }
-    const data = new Uint8Array(buf, ptr, len);
-    if (sh.lengths) {
-      data.fill(1);
-      x.attention(ptr, dims[0], dims[1], dims[2], lengthsAt, t, 0);
+    const keep = keepFactor(site.p);
+    const bits = new Int32Array(Float32Array.of(keep).buffer)[0];
+    const data = new Float32Array(buf, ptr, len);
+    if (site.layout === 'attention' && sh.lengths) {
+      data.fill(keep);
+      x.attention(ptr, dims[0], dims[1], dims[2], lengthsAt, t, bits, 0);
     } else {
-      x.keep(ptr, len, t, 0);
+      x.factor(ptr, len, t, bits, 0);
     }
-    out[site.name] = { dtype: 'bool', dims, data };
+    out[site.name] = { dtype: 'float32', dims, data };
   });
   return out;
 }

@@ -55,13 +55,10 @@ export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptio
   const d = opts.dropout;
   if (!d || p <= 0) return x;
   if (d.fedMasks) {
-    // attention: a boolean keep-mask, the factor after the Where (onnxruntime folds it into the
-    // MatMul that follows); rows: the mask is the factor, 1/(1 − p) or 0 (training/dropout_masks.ts)
-    const attention = layout === 'attention';
-    const mask = g.input(`dropout_mask_${d.sites.length}`, attention ? 'bool' : x.dtype, x.shape);
+    // the mask is the factor itself, 1/(1 − p) or 0 (training/dropout_masks.ts): one Mul each way
+    const mask = g.input(`dropout_mask_${d.sites.length}`, x.dtype, x.shape);
     d.sites.push({ name: mask.name, p, layout, width, heads });
-    if (!attention) return g.mul(x, mask);
-    return g.mul(g.where(mask, x, g.scalar(0, x.dtype)), g.scalar(1 / (1 - p), x.dtype));
+    return g.mul(x, mask);
   }
   const seed = d.nextSeed();
   return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed });

@@ -1,6 +1,6 @@
 // Tests for the runtime's thread-pool and memory options and the profile summary: intra-op
 // spinning (off by default, SENTENCEKIT_SPIN, the option), the memory arena (on for inference,
-// off for training steps, SENTENCEKIT_MEM_ARENA), bad environment values, and the per-op
+// on for training steps too, with the memory pattern off; SENTENCEKIT_MEM_ARENA), bad environment values, and the per-op
 // breakdown of a real onnxruntime profile trace.
 
 import { test, describe, afterEach } from 'node:test';
@@ -63,15 +63,23 @@ describe('intra-op spinning', () => {
 });
 
 describe('memory arena', () => {
-  test('on for inference sessions, off for training steps unless asked; SENTENCEKIT_MEM_ARENA overrides', () => {
+  test('on for inference and training sessions, training without the memory pattern; SENTENCEKIT_MEM_ARENA overrides', () => {
     delete process.env.SENTENCEKIT_MEM_ARENA;
     assert.equal(memArenaEnabled({}), true);
     assert.equal(ortOptions({}).enableCpuMemArena, undefined);
-    assert.equal(memArenaEnabled(stepSessionOptions(opt)), false);
-    assert.equal(ortOptions(stepSessionOptions(opt)).enableCpuMemArena, false);
-    assert.equal(memArenaEnabled(stepSessionOptions({ ...opt, session: { memArena: true } })), true);
-    process.env.SENTENCEKIT_MEM_ARENA = '1';
+    assert.equal(ortOptions({}).enableMemPattern, undefined);
     assert.equal(memArenaEnabled(stepSessionOptions(opt)), true);
+    assert.equal(ortOptions(stepSessionOptions(opt)).enableCpuMemArena, undefined);
+    assert.equal(ortOptions(stepSessionOptions(opt)).enableMemPattern, false);
+    // without the arena, training keeps the pattern (one block a shape instead of a tensor at a time)
+    const off = stepSessionOptions({ ...opt, session: { memArena: false } });
+    assert.equal(ortOptions(off).enableCpuMemArena, false);
+    assert.equal(ortOptions(off).enableMemPattern, true);
+    process.env.SENTENCEKIT_MEM_ARENA = '0';
+    assert.equal(ortOptions(stepSessionOptions(opt)).enableCpuMemArena, false);
+    assert.equal(ortOptions(stepSessionOptions(opt)).enableMemPattern, true);
+    process.env.SENTENCEKIT_MEM_ARENA = '1';
+    assert.equal(memArenaEnabled(stepSessionOptions({ ...opt, session: { memArena: false } })), true);
     process.env.SENTENCEKIT_MEM_ARENA = '0';
     assert.equal(memArenaEnabled({}), false);
     assert.equal(ortOptions({}).enableCpuMemArena, false);
@@ -81,7 +89,7 @@ describe('memory arena', () => {
 
   test('stepSessionOptions keeps the threads and the caller\'s session options', () => {
     delete process.env.SENTENCEKIT_MEM_ARENA;
-    assert.deepEqual(stepSessionOptions({ ...opt, threads: 3, session: { spinning: true, profile: true } }), { spinning: true, profile: true, memArena: false, threads: 3 });
+    assert.deepEqual(stepSessionOptions({ ...opt, threads: 3, session: { spinning: true, profile: true } }), { spinning: true, profile: true, memArena: true, memPattern: false, threads: 3 });
   });
 });
 

@@ -42,11 +42,16 @@ export interface SessionOptions {
    */
   diskCache?: boolean;
   /**
-   * onnxruntime's CPU memory arena (default on; the training step runners turn it off).
-   * SENTENCEKIT_MEM_ARENA=1/0 overrides either way. Off lowers the peak memory of large
-   * training steps by about 40 %, at a few per cent of speed.
+   * onnxruntime's CPU memory arena (default on). SENTENCEKIT_MEM_ARENA=1/0 overrides either way.
+   * Without it every tensor is fresh memory from malloc, faulted in page by page on each run.
    */
   memArena?: boolean;
+  /**
+   * onnxruntime's memory pattern (one planned block per input shape for all intermediates;
+   * default: onnxruntime's, on). The training step runners turn it off while the arena is on:
+   * with shapes that change every step, each new shape's block grew the arena.
+   */
+  memPattern?: boolean;
 }
 
 export type Feeds = Record<string, TensorData>;
@@ -84,6 +89,7 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     extra: { session: { intra_op: { allow_spinning: spinningEnabled(opts) ? '1' : '0' } } },
   };
   if (!memArenaEnabled(opts)) o.enableCpuMemArena = false;
+  if (opts.memPattern !== undefined) o.enableMemPattern = opts.memPattern;
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;
   if (opts.profile) {
     o.enableProfiling = true;

@@ -14,7 +14,7 @@
 
 import type { GraphBuilder } from '../graph/builder.js';
 import type { TensorData, Value } from '../graph/ir.js';
-import { Session, type SessionOptions } from '../runtime/session.js';
+import { memArenaEnabled, Session, type SessionOptions } from '../runtime/session.js';
 import { place, slotOf, updateSlot, type AdamWCoefficients, type UpdateRows } from './param_arena.js';
 import type { TrainableParam } from './param_source.js';
 
@@ -31,16 +31,23 @@ export interface OptimizerOptions {
   sparseEmbeddings?: boolean;
   threads?: number;
   /** onnxruntime options of the step sessions (profiling, spinning, memory arena). */
-  session?: Pick<SessionOptions, 'profile' | 'profilePrefix' | 'spinning' | 'memArena'>;
+  session?: Pick<SessionOptions, 'profile' | 'profilePrefix' | 'spinning' | 'memArena' | 'memPattern'>;
 }
 
 /**
- * Session options of the training sessions: the caller's, with onnxruntime's memory arena off
- * unless asked for (a 32 pairs × 128 tokens MiniLM step peaks ~40 % lower without it, at a few
- * per cent of speed; `npm run bench` measures both).
+ * Session options of the training sessions: the caller's, with onnxruntime's memory arena on
+ * and its memory pattern off, unless asked otherwise (SENTENCEKIT_MEM_ARENA=0 turns the arena off
+ * and the pattern back on). Measured on MiniLM, `npm run bench -- --only train`, against arena
+ * off and pattern on (the default before): 32 × 32 steps 0.98 against 1.23 s at 1,201 against
+ * 1,529 MB; 32 × 128 5.2 against 6.9 s at 4,194 against 3,972 MB (that shape's peak moves by
+ * hundreds of MB from run to run); shuffled STS-B the same speed at 1,137 against 1,187 MB.
+ * Without the arena every intermediate is fresh memory, faulted in page by page on each step;
+ * with arena and pattern both on, each new input shape's planned block grew the arena (5.7 GB at
+ * 32 × 128); with neither, 32 × 128 took twice as long.
  */
 export function stepSessionOptions(o: OptimizerOptions): SessionOptions {
-  return { ...o.session, memArena: o.session?.memArena ?? false, threads: o.threads };
+  const memArena = memArenaEnabled({ memArena: o.session?.memArena ?? true });
+  return { ...o.session, memArena, memPattern: o.session?.memPattern ?? !memArena, threads: o.threads };
 }
 
 export type Moments = Map<string, { m: Float32Array; v: Float32Array }>;

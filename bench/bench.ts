@@ -6,7 +6,7 @@
 //   --threads N (all cores)  --repeat N (3)  --train-steps N (5)
 //   --workloads stsb_mnrl,stsb_cosent,fixed_32x32,fixed_32x128 (all)
 //   profile: onnxruntime's per-op profile of a training step and the JavaScript side
-//   (--profile-plan fixed: 32 pairs × 32 tokens; stsb: shuffled STS-B train pairs; encode: inference)
+//   (--profile-plan fixed: 32 pairs × --profile-len tokens, default 32; stsb: shuffled STS-B train pairs; encode: inference)
 //   spin: spinning vs sleeping intra-op threads, alone and beside a competing process
 //   export: fp32/fp16/int8 throughput, transformers.js on the same file, Spearman of a model
 //   fine-tuned in the run (several minutes)
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'arch-sentences': { type: 'string', default: '128' },
     'serve-seconds': { type: 'string', default: '8' },
     'profile-plan': { type: 'string', default: 'fixed' },
+    'profile-len': { type: 'string', default: '32' },
     'index-size': { type: 'string', default: '100000' },
     'index-queries': { type: 'string', default: '1000' },
     'index-libs': { type: 'string', default: 'usearch,sentencekit-f32,sentencekit,hnswlib-node,lancedb,pgvector-pglite,flat,faiss' },
@@ -82,7 +83,7 @@ const out: Record<string, unknown> = {
 };
 if (only.includes('encode')) out.encode = await encodeBench({ batchSize: Number(values['batch-size']), threads, repeat: Number(values.repeat) }, peak.gflops);
 if (only.includes('train')) out.train = await trainBench({ threads, steps, workloads: values.workloads?.split(',') }, peak.gflops);
-if (only.includes('profile')) out.profile = await profileBench({ threads, steps, plan: values['profile-plan'] === 'stsb' ? 'stsb' : values['profile-plan'] === 'encode' ? 'encode' : 'fixed' });
+if (only.includes('profile')) out.profile = await profileBench({ threads, steps, len: Number(values['profile-len']), plan: values['profile-plan'] === 'stsb' ? 'stsb' : values['profile-plan'] === 'encode' ? 'encode' : 'fixed' });
 if (only.includes('spin')) out.spin = await spinBench({ threads, steps });
 if (only.includes('arch')) out.arch = await archBench({ threads, batchSize: Number(values['batch-size']), repeat: Number(values.repeat), sentences: Number(values['arch-sentences']), torch: archPeerAvailable() });
 if (only.includes('export')) out.export = await exportBench({ threads }, peak.gflops);

@@ -108,6 +108,23 @@ export class FileIndex implements VectorIndex {
   }
 
   /** A new, empty index in `dir` (committed at once, so that it reopens). */
+  /**
+   * A new index with an ANN engine made by `make`, which receives the stored float32 vector of a
+   * row (for the engine's exact rescoring of its candidates).
+   */
+  static async createWith(dir: string, backend: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, make: (vectorOf: (row: number) => Float32Array) => AnnEngine, opts: FileIndexOptions = {}): Promise<FileIndex> {
+    let ix: FileIndex | null = null;
+    ix = await FileIndex.create(dir, backend, dim, metric, model, make((row) => ix!.vectorOfRow(row)), opts);
+    return ix;
+  }
+
+  /** Reopens an index with an ANN engine made by `make` (as createWith). */
+  static async openWith(dir: string, m: Manifest, make: (vectorOf: (row: number) => Float32Array) => AnnEngine, opts: FileIndexOptions = {}): Promise<FileIndex> {
+    let ix: FileIndex | null = null;
+    ix = await FileIndex.open(dir, m, make((row) => ix!.vectorOfRow(row)), opts);
+    return ix;
+  }
+
   static async create(dir: string, backend: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, engine: AnnEngine | null, opts: FileIndexOptions = {}): Promise<FileIndex> {
     if (!Number.isInteger(dim) || dim < 1) throw new IndexInputError(`createIndex: dim must be a positive integer, got ${String(dim)}`);
     if (model !== undefined && model.dim !== dim) throw new IndexInputError(`createIndex: the model ${model.name} embeds in ${model.dim} dimensions, the index was asked for ${dim}`);

@@ -771,17 +771,11 @@ export class IvfEngine implements AnnEngine {
   }
 }
 
-export async function createIvf(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: IvfOptions & FileIndexOptions = {}): Promise<FileIndex> {
-  let ix: FileIndex | null = null;
-  const engine = new IvfEngine(dim, metric, o, (row) => ix!.vectorOfRow(row));
-  ix = await FileIndex.create(dir, IVF, dim, metric, model, engine, o);
-  return ix;
+export function createIvf(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: IvfOptions & FileIndexOptions = {}): Promise<FileIndex> {
+  return FileIndex.createWith(dir, IVF, dim, metric, model, (vectorOf) => new IvfEngine(dim, metric, o, vectorOf), o);
 }
 
-export async function openIvf(dir: string, m: Manifest, o: IvfOptions & FileIndexOptions = {}): Promise<FileIndex> {
-  let ix: FileIndex | null = null;
+export function openIvf(dir: string, m: Manifest, o: IvfOptions & FileIndexOptions = {}): Promise<FileIndex> {
   const saved = m.options as IvfOptions;
-  const engine = new IvfEngine(m.dim, m.metric, { ...saved, nprobe: o.nprobe ?? saved.nprobe, threads: o.threads }, (row) => ix!.vectorOfRow(row));
-  ix = await FileIndex.open(dir, m, engine, o);
-  return ix;
+  return FileIndex.openWith(dir, m, (vectorOf) => new IvfEngine(m.dim, m.metric, { ...saved, nprobe: o.nprobe ?? saved.nprobe, threads: o.threads }, vectorOf), o);
 }

@@ -231,17 +231,11 @@ export class UsearchEngine implements AnnEngine {
   }
 }
 
-export async function createUsearch(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
-  let ix: FileIndex | null = null;
-  const engine = new UsearchEngine(dim, metric, o, (row) => ix!.vectorOfRow(row));
-  ix = await FileIndex.create(dir, USEARCH, dim, metric, model, engine, o);
-  return ix;
+export function createUsearch(dir: string, dim: number, metric: IndexMetric, model: IndexModelInfo | undefined, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
+  return FileIndex.createWith(dir, USEARCH, dim, metric, model, (vectorOf) => new UsearchEngine(dim, metric, o, vectorOf), o);
 }
 
-export async function openUsearch(dir: string, m: Manifest, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
-  let ix: FileIndex | null = null;
+export function openUsearch(dir: string, m: Manifest, o: UsearchOptions & FileIndexOptions = {}): Promise<FileIndex> {
   const saved = m.options as UsearchOptions;
-  const engine = new UsearchEngine(m.dim, m.metric, { ...saved, expansionSearch: o.expansionSearch ?? saved.expansionSearch, threads: o.threads }, (row) => ix!.vectorOfRow(row));
-  ix = await FileIndex.open(dir, m, engine, o);
-  return ix;
+  return FileIndex.openWith(dir, m, (vectorOf) => new UsearchEngine(m.dim, m.metric, { ...saved, expansionSearch: o.expansionSearch ?? saved.expansionSearch, threads: o.threads }, vectorOf), o);
 }

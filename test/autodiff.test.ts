@@ -126,3 +126,34 @@ test('gradient: exact GELU against its closed form Φ(x) + x·φ(x) over −20 �
     await s.release();
   }
 });
+
+test('gradient: Gather with repeated indices sums every repeat, the same on 2 threads run after run (onnxruntime\'s ScatterND add races there)', async () => {
+  const { GraphBuilder } = await import('../src/graph/builder.js');
+  const { gradients } = await import('../src/graph/autodiff.js');
+  await import('../src/graph/grad/index.js');
+  const { Session } = await import('../src/runtime/index.js');
+  const V = 10;
+  const H = 384;
+  const N = 5000;
+  const ids = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7919) % V));
+  const w = Float32Array.from({ length: N * H }, (_, i) => Math.sin(i) * 0.01);
+  const want = new Float64Array(V * H);
+  for (let i = 0; i < N; i++) for (let h = 0; h < H; h++) want[Number(ids[i]) * H + h] += w[i * H + h];
+  const g = new GraphBuilder('gather', { opset: 18 });
+  const table = g.input('table', 'float32', [V, H]);
+  const idx = g.input('idx', 'int64', [N]);
+  const weights = g.input('w', 'float32', [N, H]);
+  const loss = g.reduceSum(g.mul(g.gather(table, idx, 0), weights), [0, 1], false);
+  g.output(gradients(g, loss, [table]).get(table)!, 'dtable');
+  const s = await Session.create(g.graph, { opset: 18, cache: false, threads: 2 });
+  try {
+    const feeds = { table: { dtype: 'float32' as const, dims: [V, H], data: new Float32Array(V * H) }, idx: { dtype: 'int64' as const, dims: [N], data: ids }, w: { dtype: 'float32' as const, dims: [N, H], data: w } };
+    const first = (await s.run(feeds)).dtable.data as Float32Array;
+    let err = 0;
+    for (let i = 0; i < V * H; i++) err = Math.max(err, Math.abs(first[i] - want[i]));
+    assert.ok(err < 1e-5, `max error ${err} against the float64 sum`);
+    for (let r = 0; r < 4; r++) assert.deepEqual((await s.run(feeds)).dtable.data, first, `run ${r + 2} differs`);
+  } finally {
+    await s.release();
+  }
+});

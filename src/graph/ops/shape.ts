@@ -264,6 +264,17 @@ registerOp({
   },
 });
 
+// Unique (sorted, flattened input): Y [U], indices [U], inverse_indices [N], counts [U]
+registerOp({
+  op: 'Unique',
+  infer(ctx) {
+    const x = input(ctx, 0, 'Unique');
+    const u = ctx.freshDim('unique');
+    const n = x.shape && x.shape.length === 1 ? x.shape[0] : ctx.freshDim('unique_n');
+    return [{ dtype: x.dtype, shape: [u] }, { dtype: 'int64', shape: [u] }, { dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [u] }];
+  },
+});
+
 registerOp({ op: 'ScatterND', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterND').dtype, shape: input(ctx, 0, 'ScatterND').shape }] });
 registerOp({ op: 'ScatterElements', infer: (ctx) => [{ dtype: input(ctx, 0, 'ScatterElements').dtype, shape: input(ctx, 0, 'ScatterElements').shape }] });
 registerOp({ op: 'EyeLike', infer: (ctx) => [{ dtype: input(ctx, 0, 'EyeLike').dtype, shape: input(ctx, 0, 'EyeLike').shape }] });

@@ -3,7 +3,7 @@
 // Output shapes are computed where constant inputs make them knowable, symbolic otherwise.
 
 import type { Dim, Shape, Value } from '../ir.js';
-import { constInts, input, type InferContext, intAttr, intsAttr, normAxis, registerOp } from './registry.js';
+import { constInts, input, type InferContext, intAttr, intsAttr, normAxis, registerOp, sameAs } from './registry.js';
 
 /** When `v` is Shape(y) taken whole, y's (possibly symbolic) shape. */
 function shapeOfShapeOp(v: Value | null | undefined): Dim[] | null {
@@ -263,6 +263,8 @@ registerOp({
     return [{ dtype: x.dtype, shape: [...idx.shape.slice(0, -1), ...x.shape.slice(k)] }];
   },
 });
+
+registerOp({ op: 'CumSum', infer: sameAs(0) });
 
 // Unique (sorted, flattened input): Y [U], indices [U], inverse_indices [N], counts [U]
 registerOp({

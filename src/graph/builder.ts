@@ -42,11 +42,19 @@ export class GraphBuilder {
   private readonly lastSuffix = new Map<Set<string>, Map<string, number>>();
   /** Symbolic dimensions made by shape inference so far (their names number from 0 in each graph). */
   private anonDims = 0;
+  /** Index values known to hold no repeats (distinct): Gather's gradient scatters them directly. */
+  readonly distinct = new Set<Value>();
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
     this.useGeluOp = opts.geluOp ?? true;
     this.graph = new Graph(name, this.opset);
+  }
+
+  /** Marks index values `v` as holding no repeated entries (e.g. NonZero positions), and returns it. */
+  distinctIndices(v: Value): Value {
+    this.distinct.add(v);
+    return v;
   }
 
   // ---- naming ----

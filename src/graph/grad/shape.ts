@@ -81,7 +81,8 @@ registerGrad('Gather', ({ g, node, outGrads }) => {
   const [data, idx] = node.inputs as [Value, Value];
   const G = outGrads[0]!;
   const axis = normAxis(intAttr(node.attrs, 'axis', 0), data.rank!);
-  const scatter = (d: Value, gr: Value): Value => scatterAddRows(g, d, idx, gr);
+  // indices known distinct (token packing's positions) scatter directly; others may repeat
+  const scatter = (d: Value, gr: Value): Value => (g.distinct.has(idx) ? g.op1('ScatterND', [zerosLike(g, d), g.unsqueeze(idx, [-1]), gr]) : scatterAddRows(g, d, idx, gr));
   if (axis === 0) return [scatter(data, G), null];
   // move the gathered axis to the front, scatter, move it back
   const r = data.rank!;

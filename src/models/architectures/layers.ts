@@ -86,7 +86,7 @@ export function tokenPacking(g: GraphBuilder, attentionMask: Value): TokenPackin
     const flat = g.cast(g.reshape(attentionMask, [-1]), 'bool');
     const slots = g.shapeOf(flat); // [B·S]
     const where = g.transpose(g.op1('NonZero', [flat]), [1, 0]); // [N, 1]
-    const index = g.reshape(where, [-1]); // [N]
+    const index = g.distinctIndices(g.reshape(where, [-1])); // [N], each position once
     return {
       pack: (x) => g.gather(x, index),
       unpack: (x, width) => {

@@ -68,3 +68,18 @@ export function exactScore(metric: IndexMetric, a: Float32Array, an: number, b: 
 export function cosineOf(dot: number, an: number, bb: number): number {
   return dot / (an * Math.max(Math.sqrt(bb), 1e-12));
 }
+
+/** A rescored candidate: its row and exact score. */
+export interface Candidate {
+  row: number;
+  score: number;
+}
+
+/** Sorts query q's rescored candidates (score descending, then row ascending) and writes the best k at q·k of rows and scores. */
+export function writeBest(cand: Candidate[], q: number, k: number, rows: Int32Array, scores: Float32Array): void {
+  cand.sort((a, b) => b.score - a.score || a.row - b.row);
+  for (let j = 0; j < Math.min(k, cand.length); j++) {
+    rows[q * k + j] = cand[j].row;
+    scores[q * k + j] = cand[j].score;
+  }
+}

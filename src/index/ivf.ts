@@ -38,7 +38,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from '
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
 import { IndexInputError } from './documents.js';
 import { ExactIndex } from './exact_search.js';
-import { cosineOf, int8Codes, norm } from './int8.js';
+import { cosineOf, int8Codes, norm, writeBest, type Candidate } from './int8.js';
 import { IVF_WASM } from './kernels/ivf_wasm.js';
 import { IndexCorruptError, type Manifest } from './segments.js';
 import { Rng } from '../models/init.js';
@@ -626,7 +626,7 @@ export class IvfEngine implements AnnEngine {
       }
       // exact scores: the candidates' float32 vectors copied into the arena, a block at a time
       const qn = this.metric === 'dot' ? 1 : norm(qv);
-      const cand: { row: number; score: number }[] = [];
+      const cand: Candidate[] = [];
       const f = a.f32;
       for (let s = 0; s < size; s += RESCORE_BLOCK) {
         const m = Math.min(RESCORE_BLOCK, size - s);
@@ -635,11 +635,7 @@ export class IvfEngine implements AnnEngine {
         const co = this.candOut >> 2;
         for (let i = 0; i < m; i++) cand.push({ row: hr[s + i], score: this.metric === 'dot' ? f[co + 2 * i] : cosineOf(f[co + 2 * i], qn, f[co + 2 * i + 1]) });
       }
-      cand.sort((x, y) => y.score - x.score || x.row - y.row);
-      for (let j = 0; j < Math.min(k, cand.length); j++) {
-        rows[q * k + j] = cand[j].row;
-        scores[q * k + j] = cand[j].score;
-      }
+      writeBest(cand, q, k, rows, scores);
     }
     return { rows, scores };
   }

@@ -31,7 +31,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FileIndex, type AnnEngine, type FileIndexOptions } from './file_index.js';
 import { IndexInputError } from './documents.js';
-import { exactScore, int8Codes, norm } from './int8.js';
+import { exactScore, int8Codes, norm, writeBest, type Candidate } from './int8.js';
 import type { Manifest } from './segments.js';
 import type { IndexMetric, IndexModelInfo, Vectors } from './types.js';
 
@@ -194,16 +194,12 @@ export class UsearchEngine implements AnnEngine {
       }
       const qv = data.subarray(q * this.dim, (q + 1) * this.dim);
       const qn = this.metric === 'dot' ? 1 : norm(qv);
-      const cand: { row: number; score: number }[] = [];
+      const cand: Candidate[] = [];
       for (let j = 0; j < count; j++) {
         const row = Number(keys[base + j]);
         cand.push({ row, score: exactScore(this.metric, qv, qn, this.vectorOf(row)) });
       }
-      cand.sort((a, b) => b.score - a.score || a.row - b.row);
-      for (let j = 0; j < Math.min(k, cand.length); j++) {
-        rows[q * k + j] = cand[j].row;
-        scores[q * k + j] = cand[j].score;
-      }
+      writeBest(cand, q, k, rows, scores);
     }
     return { rows, scores };
   }

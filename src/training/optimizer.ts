@@ -103,12 +103,7 @@ export class AdamW {
   gradBuffer(p: TrainableParam, length = p.param.data.length): Float32Array {
     const slot = slotOf(p.param.data);
     if (slot) return slot.views.g.subarray(0, length);
-    let b = this.grads.get(p.name);
-    if (!b || b.length < length) {
-      b = new Float32Array(Math.max(length, b ? b.length * 2 : 0));
-      this.grads.set(p.name, b);
-    }
-    return b.subarray(0, length);
+    return grownBuffer(this.grads, p.name, length);
   }
 
   /** Binds the graph's `${name}:grad` output of `p` (dims: by default the parameter's) to its gradient buffer. */
@@ -123,12 +118,7 @@ export class AdamW {
    * a buffer of its own (the table's gradient buffer then receives the scattered rows).
    */
   bindRowsGrad(p: TrainableParam, into: Record<string, TensorData>, rows: number, width: number): Float32Array {
-    let b = this.rowGrads.get(p.name);
-    if (!b || b.length < rows * width) {
-      b = new Float32Array(Math.max(rows * width, b ? b.length * 2 : 0));
-      this.rowGrads.set(p.name, b);
-    }
-    const data = b.subarray(0, rows * width);
+    const data = grownBuffer(this.rowGrads, p.name, rows * width);
     into[`${p.name}:grad`] = { dtype: 'float32', dims: [rows, width], data };
     return data;
   }
@@ -180,6 +170,16 @@ export class AdamW {
       for (let i = 0; i < r.ids.length; i++) adamwPass(p.param.data, mv.m, mv.v, r.ids[i] * r.width, g, i * r.width, r.width, c);
     }
   }
+}
+
+/** The first `length` floats of the buffer `name` of `buffers`, reallocated (at least doubling) when it is shorter. */
+function grownBuffer(buffers: Map<string, Float32Array>, name: string, length: number): Float32Array {
+  let b = buffers.get(name);
+  if (!b || b.length < length) {
+    b = new Float32Array(Math.max(length, b ? b.length * 2 : 0));
+    buffers.set(name, b);
+  }
+  return b.subarray(0, length);
 }
 
 /** AdamW on n elements of p, m, v from offset `at`, with the gradient g from offset `gAt` (the loop for arrays outside an arena). */

@@ -50,6 +50,9 @@ const cases: Case[] = [
   ['GELU formula (float32)', (g, [a]) => g.gelu(a), [x32('a', [6], 2)], TOL32],
   ['Gelu op, opset 20 (float32)', (g, [a]) => g.op1('Gelu', [a]), [x32('a', [6], 2)], TOL32, 20],
   ['MatMul 2-D', (g, [a, b]) => g.matMul(a, b), [x64('a', [3, 4]), x64('b', [4, 5])]],
+  // a value rebuilt for the backward pass (attention's dropped probabilities): the same gradients
+  ['MatMul of a recomputed Mul', (g, [a, m, b]) => g.matMul(g.recomputeInBackward(g.mul(a, m)), b), [x64('a', [3, 4]), x64('m', [3, 4]), x64('b', [4, 5])]],
+  ['recomputed Gelu op into MatMul, opset 20 (float32)', (g, [a, b]) => g.matMul(g.recomputeInBackward(g.op1('Gelu', [a])), b), [x32('a', [3, 4], 2), x32('b', [4, 2])], TOL32, 20],
   ['MatMul batched × weight', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 3, 4]), x64('b', [4, 5])]],
   ['MatMul batched × batched', (g, [a, b]) => g.matMul(a, b), [x64('a', [2, 2, 3, 4]), x64('b', [2, 2, 4, 3])]],
   // a Linear's weight [out, in] used transposed: dW = Gᵀ·A by one FusedMatMul (float32)

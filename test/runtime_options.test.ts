@@ -89,7 +89,8 @@ describe('memory arena', () => {
 
   test('stepSessionOptions keeps the threads and the caller\'s session options', () => {
     delete process.env.SENTENCEKIT_MEM_ARENA;
-    assert.deepEqual(stepSessionOptions({ ...opt, threads: 3, session: { spinning: true, profile: true } }), { spinning: true, profile: true, memArena: true, memPattern: false, threads: 3 });
+    assert.deepEqual(stepSessionOptions({ ...opt, threads: 3, session: { spinning: true, profile: true } }), { spinning: true, profile: true, memArena: true, memPattern: false, threads: 3, disabledOptimizers: ['CommonSubexpressionElimination'] });
+    assert.deepEqual(ortOptions(stepSessionOptions(opt)).extra?.optimization, { disable_specified_optimizers: 'CommonSubexpressionElimination' });
   });
 });
 

@@ -44,6 +44,8 @@ export class GraphBuilder {
   private anonDims = 0;
   /** Index values known to hold no repeats (distinct): Gather's gradient scatters them directly. */
   readonly distinct = new Set<Value>();
+  /** Values the backward pass computes again from their producer's inputs instead of keeping (autodiff.ts). */
+  readonly recomputed = new Set<Value>();
 
   constructor(name = 'main', opts: BuilderOptions = {}) {
     this.opset = opts.opset ?? DEFAULT_OPSET;
@@ -54,6 +56,18 @@ export class GraphBuilder {
   /** Marks index values `v` as holding no repeated entries (e.g. NonZero positions), and returns it. */
   distinctIndices(v: Value): Value {
     this.distinct.add(v);
+    return v;
+  }
+
+  /**
+   * Marks `v` as cheap to compute again: gradient rules that read it get a copy of its node,
+   * run just before they need it, so the forward value is freed once the forward is done with it.
+   * onnxruntime's common-subexpression elimination would merge the copy back: sessions running
+   * such a graph turn it off (`SessionOptions.disabledOptimizers`).
+   */
+  recomputeInBackward(v: Value): Value {
+    if (!v.producer || v.producer.outputs.length !== 1) throw new Error(`recomputeInBackward: ${v.name} is not the single output of a node`);
+    this.recomputed.add(v);
     return v;
   }
 

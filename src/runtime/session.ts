@@ -52,6 +52,12 @@ export interface SessionOptions {
    * with shapes that change every step, each new shape's block grew the arena.
    */
   memPattern?: boolean;
+  /**
+   * onnxruntime graph transformers to skip, by name. Training steps skip
+   * CommonSubexpressionElimination, which would merge a value recomputed for the backward pass
+   * (GraphBuilder.recomputeInBackward) back into its forward node, and so keep it after all.
+   */
+  disabledOptimizers?: string[];
 }
 
 export type Feeds = Record<string, TensorData>;
@@ -88,6 +94,7 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: spinningEnabled(opts) ? '1' : '0' } } },
   };
+  if (opts.disabledOptimizers?.length) o.extra = { ...o.extra, optimization: { disable_specified_optimizers: opts.disabledOptimizers.join(';') } };
   if (!memArenaEnabled(opts)) o.enableCpuMemArena = false;
   if (opts.memPattern !== undefined) o.enableMemPattern = opts.memPattern;
   if (opts.optimizedModelPath) o.optimizedModelFilePath = opts.optimizedModelPath;

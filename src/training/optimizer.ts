@@ -31,7 +31,7 @@ export interface OptimizerOptions {
   sparseEmbeddings?: boolean;
   threads?: number;
   /** onnxruntime options of the step sessions (profiling, spinning, memory arena). */
-  session?: Pick<SessionOptions, 'profile' | 'profilePrefix' | 'spinning' | 'memArena' | 'memPattern'>;
+  session?: Pick<SessionOptions, 'profile' | 'profilePrefix' | 'spinning' | 'memArena' | 'memPattern' | 'disabledOptimizers'>;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface OptimizerOptions {
  */
 export function stepSessionOptions(o: OptimizerOptions): SessionOptions {
   const memArena = memArenaEnabled({ memArena: o.session?.memArena ?? true });
-  return { ...o.session, memArena, memPattern: o.session?.memPattern ?? !memArena, threads: o.threads };
+  return { ...o.session, memArena, memPattern: o.session?.memPattern ?? !memArena, threads: o.threads, disabledOptimizers: o.session?.disabledOptimizers ?? ['CommonSubexpressionElimination'] };
 }
 
 export type Moments = Map<string, { m: Float32Array; v: Float32Array }>;

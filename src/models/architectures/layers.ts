@@ -58,7 +58,10 @@ export function dropout(g: GraphBuilder, x: Value, p: number, opts: EncoderOptio
     // the mask is the factor itself, 1/(1 − p) or 0 (training/dropout_masks.ts): one Mul each way
     const mask = g.input(`dropout_mask_${d.sites.length}`, x.dtype, x.shape);
     d.sites.push({ name: mask.name, p, layout, width, heads });
-    return g.mul(x, mask);
+    const y = g.mul(x, mask);
+    // attention probabilities [B, A, S, S] are the largest activations: rebuild them for the
+    // backward pass (one Mul) rather than keep a third copy beside the softmax and the mask
+    return layout === 'attention' ? g.recomputeInBackward(y) : y;
   }
   const seed = d.nextSeed();
   return g.op1('Dropout', [x, g.scalar(p, x.dtype), g.constant({ dtype: 'bool', dims: [], data: Uint8Array.of(1) })], { seed });
@@ -187,7 +190,11 @@ export function postLnEncoder(g: GraphBuilder, c: EncoderConfig, w: ParamSource,
       });
       return g.scope('ffn', () => {
         const i = w.linear([`${n.intermediate}.weight`], [`${n.intermediate}.bias`]);
+        // the activation [tokens, I] is, beside attention, the largest value the backward pass
+        // reads (for W_out's gradient); a one-input op is rebuilt from its input, which the
+        // activation's own gradient keeps anyway
         const act = activation(g, c.hiddenAct, g.linear(ctx, i.weight, i.bias));
+        if (act.producer?.inputs.length === 1) g.recomputeInBackward(act);
         const o = w.linear([`${n.output}.weight`], [`${n.output}.bias`]);
         const out = drop(g.linear(act, o.weight, o.bias), c.hiddenDropoutProb, rowLayout);
         return g.layerNorm(g.add(out, ctx), w.tensor(`${n.outputNorm}.weight`), w.tensor(`${n.outputNorm}.bias`), c.layerNormEps);

@@ -58,6 +58,7 @@ export async function profileBench(o: { threads: number; steps: number; len?: nu
       step_wall_ms: +wall.toFixed(1),
       javascript_ms: { stack_ids: mean('stack'), dropout_masks: mean('masks'), feeds: mean('feeds'), adamw_update: mean('update'), binding_in_run: +(run - b.modelRunMs).toFixed(1) },
       onnxruntime_model_run_ms: b.modelRunMs,
+      onnxruntime_peak_in_use_mb: Math.round(b.peakBytesInUse / 1e6),
       onnxruntime_kernel_ms: b.kernelMs,
       by_op_type: b.byOp,
     };

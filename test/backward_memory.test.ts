@@ -15,6 +15,7 @@ import { GraphBuilder } from '../src/graph/builder.js';
 import { gradients } from '../src/graph/autodiff.js';
 import '../src/graph/grad/index.js';
 import { Session } from '../src/runtime/index.js';
+import { breakdown, type TraceEvent } from '../src/runtime/profile.js';
 
 const L = 16;
 const N = 64;
@@ -42,7 +43,7 @@ function stack(recompute: boolean): GraphBuilder {
   return g;
 }
 
-/** onnxruntime's largest bytes-in-use over the nodes of the last of `runs` runs. */
+/** onnxruntime's largest bytes in use over the nodes of the second of two runs, and the outputs. */
 async function peakInUse(g: GraphBuilder, disabledOptimizers: string[]): Promise<{ peak: number; grads: Float32Array[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'sk-bwmem-'));
   try {
@@ -58,17 +59,10 @@ async function peakInUse(g: GraphBuilder, disabledOptimizers: string[]): Promise
     }
     let out = await s.run(feeds);
     out = await s.run(feeds);
-    await s.ort.endProfiling();
+    s.endProfiling();
     await s.release();
     const file = (await readdir(dir)).find((f) => f.endsWith('.json'))!;
-    const events = JSON.parse(await readFile(join(dir, file), 'utf8')) as { cat?: string; name: string; ts: number; dur: number; args?: Record<string, unknown> }[];
-    const runs = events.filter((e) => e.name === 'model_run');
-    const last = runs[runs.length - 1];
-    let peak = 0;
-    for (const e of events) {
-      if (e.cat !== 'Node' || e.ts < last.ts || e.ts > last.ts + last.dur) continue;
-      peak = Math.max(peak, Number(e.args?.mem_bytes_in_use ?? 0));
-    }
+    const peak = breakdown(JSON.parse(await readFile(join(dir, file), 'utf8')) as TraceEvent[], 1).peakBytesInUse;
     assert.ok(peak > 0, 'the profile reports no bytes in use (arena statistics missing)');
     return { peak, grads: Array.from({ length: 2 * L }, (_, i) => out[`g${i}`].data as Float32Array) };
   } finally {
